@@ -1,0 +1,17 @@
+"""skgd: scikit-learn compatible linear models trained by gradient descent.
+
+:class:`GDClassifier` and :class:`GDRegressor` train with any update rule of
+:mod:`skgd.solvers` (SGD, momentum, Nesterov, AdaGrad, RMSprop, Adam) over any
+batch mode (``batch_size=1``, ``k`` or ``"full"``), in Numba-compiled kernels,
+on dense or sparse data.
+"""
+
+from . import schedules, solvers
+from ._classifier import GDClassifier
+from ._regressor import GDRegressor
+from .exceptions import DivergenceError
+
+__version__ = "0.1.0"
+
+__all__ = ["GDClassifier", "GDRegressor", "DivergenceError", "solvers", "schedules",
+           "__version__"]

@@ -1,0 +1,419 @@
+"""BaseGD: parameters, validation and the Python epoch loop of both estimators.
+
+The epoch loop is Python; each epoch is one call into a Numba kernel
+(``skgd._kernels.epoch``). Between epochs Python evaluates the objective,
+applies the stopping rules and per-epoch schedules, and checks for
+divergence. Training works on copies of the parameters and commits them to
+the estimator only when the call succeeds, so a failed ``fit`` or
+``partial_fit`` leaves a fitted model exactly as it was.
+"""
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._kernels.epoch import OPTIMAL, run_epoch, run_epoch_custom
+from ._losses import loss_derivative
+from .exceptions import DivergenceError
+from .schedules import SCHEDULES, BaseSchedule, get_schedule
+from .solvers import SOLVERS, BaseSolver, get_solver
+
+# index dtype of the dense path's CSR placeholders: shares the int32-CSR
+# specialisation, so dense and common sparse input compile once per dtype
+_PLACEHOLDER_INDEX = np.int32
+
+
+def _readonly(a):
+    # every kernel array argument is marked read-only, so that read-only input
+    # (memmaps, frozen arrays) does not compile a second specialisation
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+@dataclass
+class _Data:
+    """Training rows in the form the kernels take."""
+
+    X: np.ndarray  # dense (n, d), or a (0, 0) placeholder for CSR input
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    sparse: bool
+    Y: np.ndarray  # (n, k) encoded targets
+    sw: np.ndarray  # (n,) sample weights (class weights folded in)
+
+    @classmethod
+    def build(cls, X, Y, sw):
+        dtype = Y.dtype
+        if sp.issparse(X):
+            dense = np.zeros((0, 0), dtype=dtype)
+            data, indices, indptr = X.data, X.indices, X.indptr
+            if indices.dtype != indptr.dtype:
+                indices = indices.astype(np.int64)
+                indptr = indptr.astype(np.int64)
+        else:
+            dense = X
+            data = np.zeros(0, dtype=dtype)
+            indices = indptr = np.zeros(0, dtype=_PLACEHOLDER_INDEX)
+        arrays = [np.ascontiguousarray(a) for a in (dense, data, indices, indptr, Y, sw)]
+        dense, data, indices, indptr, Y, sw = map(_readonly, arrays)
+        return cls(dense, data, indices, indptr, sp.issparse(X), Y, sw)
+
+    @property
+    def n_samples(self):
+        return self.Y.shape[0]
+
+
+@dataclass
+class _Progress:
+    """Everything training changes; committed to the estimator on success."""
+
+    theta: np.ndarray  # (k * (d + 1),) parameters, see _kernels/epoch.py
+    state: np.ndarray  # (k * (d + 1), n_slots) solver state
+    avg: np.ndarray  # averaged parameters, empty when not averaging
+    counters: np.ndarray  # int64 [updates t, samples seen, averaged updates]
+    eta: float  # current base learning rate
+    epochs: int  # epochs run so far (n_iter_)
+    loss_curve: list
+
+    def copy(self):
+        return _Progress(self.theta.copy(), self.state.copy(), self.avg.copy(),
+                         self.counters.copy(), self.eta, self.epochs,
+                         list(self.loss_curve))
+
+
+class BaseGD(BaseEstimator, metaclass=ABCMeta):
+    """Shared machinery of :class:`GDClassifier` and :class:`GDRegressor`."""
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS)), BaseSolver],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
+        "learning_rate": [StrOptions(set(SCHEDULES)), BaseSchedule],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, None, None, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
+    }
+
+    # ---- subclass hooks -------------------------------------------------
+    @abstractmethod
+    def _encode(self, y, classes, reset, dtype, partial):
+        """Targets as an ``(n, k)`` array of ``dtype``; returns (Y, encoding),
+        encoding being the attributes committed on success (e.g. classes_)."""
+
+    @abstractmethod
+    def _loss_code_param(self, n_outputs):
+        """(kernel loss code, loss parameter) for ``n_outputs`` outputs."""
+
+    @abstractmethod
+    def _sample_weight(self, y, sample_weight, X, encoding, partial):
+        """Per-row weights, class weights folded in."""
+
+    @abstractmethod
+    def _score_theta(self, theta, encoding, X, y, sample_weight):
+        """Validation score (higher is better) of parameters ``theta``."""
+
+    @abstractmethod
+    def _publish(self, theta, n_features):
+        """Set ``coef_`` and ``intercept_`` from flat parameters."""
+
+    # ---- public API ------------------------------------------------------
+    def _fit(self, X, y, coef_init, intercept_init, sample_weight):
+        self._check_params()
+        with self._atomic():
+            X, y = self._validate_X_y(X, y, reset=True, dtype=[np.float64, np.float32])
+            Y, encoding = self._encode(y, None, reset=True, dtype=X.dtype,
+                                       partial=False)
+            sw = self._sample_weight(y, sample_weight, X, encoding, partial=False)
+            n_outputs = Y.shape[1]
+            d = X.shape[1]
+            theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
+                                        X.dtype)
+            solver = get_solver(self.solver)
+            progress = _Progress(
+                theta=theta,
+                state=solver.init_state(theta.shape[0], X.dtype),
+                avg=np.zeros(theta.shape[0] if self.average else 0, dtype=X.dtype),
+                counters=np.zeros(3, dtype=np.int64),
+                eta=float(self.eta0), epochs=0, loss_curve=[])
+            validation = None
+            if self.early_stopping:
+                X, y, Y, sw, validation = self._split_validation(X, y, Y, sw)
+                validation = (encoding, *validation)
+            progress, scores = self._train(X, Y, sw, progress, solver,
+                                           max_epochs=self.max_iter,
+                                           validation=validation, stop_rules=True)
+            self._commit(progress, encoding, d)
+            if self.early_stopping:
+                self.validation_scores_ = scores
+                self.best_validation_score_ = max(scores)
+            else:
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+        return self
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        first_call = not hasattr(self, "_progress")
+        if first_call:
+            self._check_params()
+        with self._atomic():
+            dtype = [np.float64, np.float32] if first_call else self._progress.theta.dtype
+            X, y = self._validate_X_y(X, y, reset=first_call, dtype=dtype)
+            Y, encoding = self._encode(y, classes, reset=first_call,
+                                       dtype=X.dtype, partial=True)
+            sw = self._sample_weight(y, sample_weight, X, encoding, partial=True)
+            solver = get_solver(self.solver)
+            d = X.shape[1]
+            if first_call:
+                theta = np.zeros(Y.shape[1] * (d + 1), dtype=X.dtype)
+                progress = _Progress(
+                    theta=theta, state=solver.init_state(theta.shape[0], X.dtype),
+                    avg=np.zeros(theta.shape[0] if self.average else 0, dtype=X.dtype),
+                    counters=np.zeros(3, dtype=np.int64),
+                    eta=float(self.eta0), epochs=0, loss_curve=[])
+            else:
+                progress = self._progress.copy()
+                if progress.state.shape[1] != solver.n_slots:  # solver was changed
+                    progress.state = solver.init_state(progress.theta.shape[0], X.dtype)
+                if self.average and progress.avg.shape[0] == 0:
+                    progress.avg = np.zeros_like(progress.theta)
+            progress, _ = self._train(X, Y, sw, progress, solver, max_epochs=1,
+                                      validation=None, stop_rules=False)
+            self._commit(progress, encoding, d)
+        return self
+
+    def _decision(self, X):
+        """Decision values ``(n_samples, n_outputs)``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False,
+                          dtype=[np.float64, np.float32])
+        coef = np.atleast_2d(self.coef_)
+        return safe_sparse_dot(X, coef.T, dense_output=True) + self.intercept_
+
+    # ---- validation ------------------------------------------------------
+    def _check_params(self):
+        solver = self.solver
+        if isinstance(solver, BaseSolver):
+            solver._validate()
+        if isinstance(self.learning_rate, BaseSchedule):
+            self.learning_rate._validate_params()
+        schedule = get_schedule(self.learning_rate, self.power_t)
+        if schedule._code == OPTIMAL and self.alpha == 0:
+            raise ValueError(
+                "alpha must be > 0 since learning_rate is 'optimal': alpha is "
+                "used to compute the optimal learning rate."
+            )
+
+    def _validate_X_y(self, X, y, reset, dtype):
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=dtype, order="C", reset=reset,
+            multi_output=self._multi_output, y_numeric=not self._is_classifier,
+        )
+        return X, y
+
+    @contextmanager
+    def _atomic(self):
+        # attributes are only ever rebound, never mutated in place, so a
+        # shallow snapshot restores the model after any exception
+        snapshot = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
+    def _initial_theta(self, coef_init, intercept_init, k, d, dtype):
+        theta = np.zeros((k, d + 1), dtype=dtype)
+        if coef_init is not None:
+            coef = np.asarray(coef_init, dtype=dtype)
+            if coef.size != k * d:
+                raise ValueError(
+                    f"coef_init has shape {coef.shape}; expected ({k}, {d})"
+                    + (f" or ({d},)" if k == 1 else "") + "."
+                )
+            theta[:, :d] = coef.reshape(k, d)
+        elif self.warm_start and hasattr(self, "_progress"):
+            previous = self._progress.theta
+            if previous.shape[0] != k * (d + 1):
+                raise ValueError(
+                    "warm_start: the previous fit has a different number of "
+                    "features or outputs; fit with warm_start=False."
+                )
+            theta[:] = previous.reshape(k, d + 1)
+        if intercept_init is not None:
+            intercept = np.asarray(intercept_init, dtype=dtype).ravel()
+            if intercept.size not in (1, k):
+                raise ValueError(
+                    f"intercept_init has {intercept.size} values; expected {k}."
+                )
+            theta[:, d] = intercept
+        if not self.fit_intercept:
+            theta[:, d] = 0.0
+        if not np.all(np.isfinite(theta)):
+            raise ValueError("coef_init and intercept_init must be finite.")
+        return theta.ravel()
+
+    # ---- training --------------------------------------------------------
+    def _penalty(self):
+        """(l2 strength, l1 strength) of the objective's penalty."""
+        if self.penalty is None:
+            return 0.0, 0.0
+        ratio = {"l2": 0.0, "l1": 1.0, "elasticnet": float(self.l1_ratio)}[self.penalty]
+        return float(self.alpha) * (1.0 - ratio), float(self.alpha) * ratio
+
+    def _objective_penalty(self, theta, d, k):
+        l2, l1 = self._penalty()
+        coef = theta.reshape(k, d + 1)[:, :d].astype(np.float64)
+        return 0.5 * l2 * np.sum(coef * coef) + l1 * np.sum(np.abs(coef))
+
+    def _optimal_init(self, loss_code, loss_param):
+        # Bottou's heuristic for the initial rate, as scikit-learn's _plain_sgd
+        if self.alpha == 0:
+            return 0.0
+        typw = np.sqrt(1.0 / np.sqrt(self.alpha))
+        eta0 = typw / max(1.0, loss_derivative(loss_code, -typw, 1.0, loss_param))
+        return 1.0 / (eta0 * self.alpha)
+
+    def _batch_rows(self, n):
+        return n if self.batch_size == "full" else min(int(self.batch_size), n)
+
+    def _train(self, X, Y, sw, progress, solver, max_epochs, validation, stop_rules):
+        """Run up to ``max_epochs`` epochs on a copy; returns (progress, scores)."""
+        data = _Data.build(X, Y, sw)
+        n, d, k = data.n_samples, X.shape[1], Y.shape[1]
+        sw_sum = float(np.sum(sw, dtype=np.float64))
+        if not sw_sum > 0:
+            raise ValueError("The sample weights sum to zero: nothing to learn from.")
+        mean_sw = sw_sum / n
+        loss_code, loss_param = self._loss_code_param(k)
+        schedule = get_schedule(self.learning_rate, self.power_t)
+        l2, l1 = self._penalty()
+        optimal_init = self._optimal_init(loss_code, loss_param)
+        average_start = 1 if self.average is True else int(self.average)
+        batch = self._batch_rows(n)
+        kernel, update, solver_code = (
+            (run_epoch, None, solver._code) if solver._code is not None
+            else (run_epoch_custom, type(solver).update, -1))
+        hyper = solver.hyper()
+        rng = check_random_state(self.random_state)
+        shuffle = self.shuffle and batch < n
+
+        progress = progress.copy()
+        best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
+        for _ in range(max_epochs):
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            eta = schedule.epoch_eta(progress.eta, progress.epochs)
+            loss_sum = kernel(
+                update, data.X, data.data, data.indices, data.indptr, data.sparse,
+                data.Y, data.sw, order, batch, progress.theta, progress.state,
+                progress.avg, progress.counters, d, k, bool(self.fit_intercept),
+                loss_code, float(loss_param), l2, l1, solver_code, hyper,
+                schedule._code, float(eta), schedule.power(), optimal_init,
+                float(self.alpha), average_start, mean_sw)
+            progress.epochs += 1
+            if not (np.isfinite(loss_sum) and np.all(np.isfinite(progress.theta))):
+                raise DivergenceError(
+                    f"Training diverged at epoch {progress.epochs}: the loss or "
+                    "the coefficients overflowed to inf/NaN. Use a smaller eta0 "
+                    f"(now {self.eta0}) or scale the data (e.g. StandardScaler); "
+                    "the model was left as it was before this call."
+                )
+            objective = loss_sum / sw_sum + self._objective_penalty(progress.theta, d, k)
+            progress.loss_curve.append(objective)
+            if self.verbose:
+                print(f"-- Epoch {progress.epochs}: objective {objective:.6g}, "
+                      f"eta {eta:.3g}, updates {progress.counters[0]}")
+            if not stop_rules or self.tol is None:
+                continue
+            if validation is not None:
+                score = self._score_theta(progress.theta, *validation)
+                scores.append(score)
+                improved = score >= best_score + self.tol
+                best_score = max(best_score, score)
+            else:
+                improved = objective <= best_loss - self.tol
+                best_loss = min(best_loss, objective)
+            no_improvement = 0 if improved else no_improvement + 1
+            if no_improvement >= self.n_iter_no_change:
+                new_eta = schedule.on_plateau(progress.eta)
+                if new_eta is None:
+                    if self.verbose:
+                        print(f"Converged after {progress.epochs} epochs.")
+                    break
+                progress.eta, no_improvement = new_eta, 0
+        else:
+            if stop_rules and self.tol is not None:
+                warnings.warn(
+                    f"Maximum number of epochs ({max_epochs}) reached before "
+                    "convergence. Consider increasing max_iter to improve the fit.",
+                    ConvergenceWarning,
+                )
+        return progress, scores
+
+    def _split_validation(self, X, y, Y, sw):
+        from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+
+        splitter_cls = StratifiedShuffleSplit if self._is_classifier else ShuffleSplit
+        splitter = splitter_cls(test_size=self.validation_fraction,
+                                random_state=check_random_state(self.random_state)
+                                .randint(np.iinfo(np.int32).max))
+        try:
+            train, val = next(splitter.split(np.zeros((Y.shape[0], 1)), y))
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping: cannot split {Y.shape[0]} samples with "
+                f"validation_fraction={self.validation_fraction}: {exc}"
+            ) from exc
+        if val.shape[0] == 0 or train.shape[0] == 0:
+            raise ValueError(
+                f"early_stopping: validation_fraction={self.validation_fraction} "
+                f"leaves an empty training or validation set of {Y.shape[0]} samples."
+            )
+        validation = (X[val], y[val], sw[val])
+        return X[train], y[train], Y[train], sw[train], validation
+
+    def _commit(self, progress, encoding, d):
+        for name, value in encoding.items():
+            setattr(self, name, value)
+        self._progress = progress
+        theta = progress.avg if progress.counters[2] > 0 else progress.theta
+        self._publish(theta, d)
+        self.t_ = int(progress.counters[0])
+        self.n_iter_ = progress.epochs
+        self.loss_curve_ = list(progress.loss_curve)
+
+    def _theta_decision(self, theta, X, k):
+        W = theta.reshape(k, -1)
+        d = W.shape[1] - 1
+        return safe_sparse_dot(X, W[:, :d].T, dense_output=True) + W[:, d]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

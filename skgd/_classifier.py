@@ -1,0 +1,293 @@
+"""GDClassifier: linear classification by gradient descent."""
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight
+
+from ._base import BaseGD
+from ._kernels.losses import LOG, MULTINOMIAL
+from ._losses import CLASSIFICATION_LOSSES
+from ._docstrings import COMMON_PARAMETERS, COMMON_ATTRIBUTES
+
+PROBABILISTIC_LOSSES = ("log_loss", "modified_huber")
+
+
+class GDClassifier(ClassifierMixin, BaseGD):
+    __doc__ = (
+        """Linear classifier trained by (mini-batch / full-batch) gradient descent.
+
+    Minimises the weighted mean loss plus ``alpha`` times the penalty,
+
+    .. math::
+
+        \\frac{\\sum_i s_i L(y_i, x_i^\\top W + b)}{\\sum_i s_i}
+        + \\alpha \\left(\\tfrac{1 - \\rho}{2} \\|W\\|_2^2 + \\rho \\|W\\|_1\\right)
+
+    (``rho`` = 0 for "l2", 1 for "l1", ``l1_ratio`` for "elasticnet"), with any
+    update rule of :mod:`skgd.solvers` over mini-batches of ``batch_size`` rows.
+    ``log_loss`` with three or more classes is the multinomial (softmax) model;
+    the margin losses fit one-vs-rest.
+
+    Parameters
+    ----------
+    loss : {"log_loss", "hinge", "squared_hinge", "modified_huber", \\
+"perceptron"}, default="log_loss"
+        The loss; "log_loss" is logistic regression (softmax for 3+ classes),
+        "hinge" a linear SVM, "perceptron" the hinge with threshold 0.
+"""
+        + COMMON_PARAMETERS.replace(
+            "    validation_fraction",
+            """    class_weight : dict, "balanced" or None, default=None
+        Weights ``{class_label: weight}`` multiplied into the sample weights;
+        "balanced" uses ``n_samples / (n_classes * np.bincount(y))``
+        (not available in ``partial_fit``).
+
+    validation_fraction""",
+        )
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+"""
+        + COMMON_ATTRIBUTES
+        + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skgd import GDClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), GDClassifier(random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    """
+    )
+
+    _is_classifier = True
+    _multi_output = False
+    _parameter_constraints = {
+        **BaseGD._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(
+        self,
+        loss="log_loss",
+        *,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        solver="adam",
+        batch_size=32,
+        learning_rate="adaptive",
+        eta0=0.01,
+        power_t=0.25,
+        max_iter=1000,
+        tol=1e-3,
+        n_iter_no_change=5,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        average=False,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        n_jobs=None,
+    ):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.average = average
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model by gradient descent, up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        coef_init : array-like of shape (n_classes, n_features), default=None
+            Initial coefficients (``(n_features,)`` or ``(1, n_features)``
+            for a binary problem); overrides ``warm_start``.
+        intercept_init : array-like of shape (n_classes,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, coef_init, intercept_init, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over the given rows; solver state and ``t_`` carry over.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All the classes; required on the first call, ignored after.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: "
+                "compute the weights once with sklearn.utils.class_weight."
+                "compute_class_weight('balanced', classes=classes, y=y) on a "
+                "large enough sample of the targets and pass them as a dict."
+            )
+        return self._partial_fit(X, y, classes, sample_weight)
+
+    def decision_function(self, X):
+        """Confidence scores ``X @ coef_.T + intercept_``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        """
+        scores = self._decision(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predicted class labels."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def _has_proba(self):
+        if self.loss not in PROBABILISTIC_LOSSES:
+            raise AttributeError(
+                f"probability estimates are not available for loss={self.loss!r}; "
+                f"use one of {PROBABILISTIC_LOSSES}."
+            )
+        return True
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities (log_loss: sigmoid/softmax; modified_huber:
+        scikit-learn's clipped-margin estimate).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        scores = self._decision(X)
+        if self.loss == "log_loss":
+            if scores.shape[1] == 1:
+                p = expit(scores[:, 0])
+                return np.column_stack([1.0 - p, p])
+            return softmax(scores, axis=1)
+        # modified Huber: (clip(f, -1, 1) + 1) / 2, normalised one-vs-rest
+        prob = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+        if scores.shape[1] == 1:
+            return np.column_stack([1.0 - prob[:, 0], prob[:, 0]])
+        norm = prob.sum(axis=1, keepdims=True)
+        all_zero = norm[:, 0] == 0
+        prob[all_zero] = 1.0
+        norm[all_zero] = prob.shape[1]
+        return prob / norm
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        return np.log(self.predict_proba(X))
+
+    # ---- BaseGD hooks ----------------------------------------------------
+    def _encode(self, y, classes, reset, dtype, partial):
+        check_classification_targets(y)
+        if reset:
+            if classes is None and partial:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            classes_ = np.unique(classes if classes is not None else y)
+            if classes_.shape[0] < 2:
+                raise ValueError(
+                    "The number of classes has to be greater than one; got "
+                    f"{classes_.shape[0]} class: {classes_!r}."
+                )
+        else:
+            classes_ = self.classes_
+            if classes is not None and not np.array_equal(np.unique(classes), classes_):
+                raise ValueError(
+                    f"classes={classes!r} differs from the classes of the first "
+                    f"call to partial_fit, {classes_!r}."
+                )
+        unseen = np.setdiff1d(np.unique(y), classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen!r} that are not in classes {classes_!r}."
+            )
+        index = np.searchsorted(classes_, y)
+        n_classes = classes_.shape[0]
+        hard = np.zeros((y.shape[0], n_classes), dtype=dtype)
+        hard[np.arange(y.shape[0]), index] = 1.0
+        if n_classes == 2:
+            hard = hard[:, 1:]
+        if self.loss != "log_loss":  # margin losses take labels in {-1, +1}
+            hard = 2.0 * hard - 1.0
+        return np.ascontiguousarray(hard, dtype=dtype), {"classes_": classes_}
+
+    def _sample_weight(self, y, sample_weight, X, encoding, partial):
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                  ensure_non_negative=True)
+        if self.class_weight is not None:
+            classes_ = encoding["classes_"]
+            weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
+            sw = sw * weights[np.searchsorted(classes_, y)].astype(X.dtype)
+        return sw
+
+    def _loss_code_param(self, n_outputs):
+        code, param = CLASSIFICATION_LOSSES[self.loss]
+        if code == LOG and n_outputs > 1:
+            code = MULTINOMIAL
+        return code, param
+
+    def _score_theta(self, theta, encoding, X, y, sample_weight):
+        classes = encoding["classes_"]
+        scores = self._theta_decision(theta, X, len(classes) if len(classes) > 2 else 1)
+        if scores.shape[1] == 1:
+            pred = classes[(scores[:, 0] > 0).astype(int)]
+        else:
+            pred = classes[np.argmax(scores, axis=1)]
+        return accuracy_score(y, pred, sample_weight=sample_weight)
+
+    def _publish(self, theta, n_features):
+        W = theta.reshape(-1, n_features + 1)
+        self.coef_ = W[:, :n_features].copy()
+        self.intercept_ = W[:, n_features].copy()

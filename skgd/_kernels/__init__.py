@@ -1,0 +1,1 @@
+"""Numba kernels: arrays and numbers in, no estimator objects."""

@@ -1,0 +1,149 @@
+"""One pass over the data in mini-batches: the hot loop of fit / partial_fit.
+
+Parameters are one flat vector ``theta`` of ``k * (d + 1)`` values: output
+``c`` owns ``theta[c * (d + 1) : c * (d + 1) + d]`` (its coefficients) and
+``theta[c * (d + 1) + d]`` (its intercept). Solver state is an
+``(k * (d + 1), n_slots)`` array aligned with ``theta``.
+
+X arrives either dense (``X``, C-contiguous ``(n, d)``) or as CSR arrays
+(``data``, ``indices``, ``indptr``), with a placeholder for the other form, so
+each kernel has one specialisation per float dtype.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._config import NJIT
+from .losses import row_loss
+from .updates import builtin_update
+
+# learning-rate formulas evaluated per update (per-epoch schedules such as
+# "adaptive" and "exponential" change eta0 between epochs, in Python)
+CONSTANT, OPTIMAL, INVSCALING = 0, 1, 2
+
+
+@njit(**NJIT)
+def step_size(schedule, eta0, power_t, optimal_init, alpha, t):
+    """Learning rate of update ``t`` (1-based), as in scikit-learn's SGD."""
+    if schedule == OPTIMAL:
+        return 1.0 / (alpha * (optimal_init + t - 1.0))
+    if schedule == INVSCALING:
+        return eta0 / float(t) ** power_t
+    return eta0
+
+
+@njit(**NJIT)
+def decision_row(X, data, indices, indptr, sparse, r, theta, d, out):
+    """Decision values of row ``r`` for every output, written to ``out``."""
+    for c in range(out.shape[0]):
+        base = c * (d + 1)
+        acc = theta[base + d]
+        if sparse:
+            for jj in range(indptr[r], indptr[r + 1]):
+                acc += data[jj] * theta[base + indices[jj]]
+        else:
+            for j in range(d):
+                acc += X[r, j] * theta[base + j]
+        out[c] = acc
+
+
+@njit(**NJIT)
+def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
+                   theta, d, loss_code, loss_param, inv_norm, grad, p, dloss):
+    """Gradient of the weighted mean loss over rows ``order[start:stop]``.
+
+    ``grad`` receives ``sum_r sw[r] * dloss_r * [x_r, 1] * inv_norm``; the
+    return value is the unnormalised weighted loss ``sum_r sw[r] * loss_r``.
+    """
+    grad[:] = 0.0
+    total = 0.0
+    for pos in range(start, stop):
+        r = order[pos]
+        decision_row(X, data, indices, indptr, sparse, r, theta, d, p)
+        total += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
+        weight = sw[r] * inv_norm
+        for c in range(p.shape[0]):
+            g = dloss[c] * weight
+            if g == 0.0:
+                continue
+            base = c * (d + 1)
+            if sparse:
+                for jj in range(indptr[r], indptr[r + 1]):
+                    grad[base + indices[jj]] += g * data[jj]
+            else:
+                for j in range(d):
+                    grad[base + j] += g * X[r, j]
+            grad[base + d] += g
+    return total
+
+
+@njit(**NJIT)
+def soft_threshold(w, threshold):
+    if w > threshold:
+        return w - threshold
+    if w < -threshold:
+        return w + threshold
+    return 0.0
+
+
+def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
+               batch_size, theta, state, avg, counters, d, k, fit_intercept,
+               loss_code, loss_param, l2, l1, solver_code, hyper,
+               schedule, eta0, power_t, optimal_init, alpha, average_start,
+               mean_sw):
+    """One epoch of mini-batch updates; returns ``sum_r sw[r] * loss_r``.
+
+    update : None for the built-in solvers (dispatched by ``solver_code``),
+        else the user's jitted per-coordinate update.
+    counters : int64 (3,) [updates t, samples seen, averaged updates],
+        updated in place so the schedule and averaging resume across calls.
+    avg : averaged parameters (ASGD), or an empty array when not averaging.
+
+    Returns early with a non-finite value as soon as a batch loss is not
+    finite (divergence); the caller then discards ``theta`` and ``state``.
+    """
+    n = order.shape[0]
+    n_params = theta.shape[0]
+    grad = np.zeros(n_params, dtype=theta.dtype)
+    p = np.zeros(k, dtype=theta.dtype)
+    dloss = np.zeros(k, dtype=theta.dtype)
+    n_coef = d + 1 if fit_intercept else d
+    total = 0.0
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        inv_norm = 1.0 / (mean_sw * (stop - start))
+        total += batch_gradient(X, data, indices, indptr, sparse, Y, sw, order,
+                                start, stop, theta, d, loss_code, loss_param,
+                                inv_norm, grad, p, dloss)
+        if not np.isfinite(total):
+            return total
+        t = counters[0] + 1
+        counters[0] = t
+        counters[1] += stop - start
+        lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
+        for c in range(k):
+            base = c * (d + 1)
+            for j in range(n_coef):
+                i = base + j
+                if j < d:
+                    grad[i] += l2 * theta[i]
+                if update is None:
+                    scale = builtin_update(solver_code, theta, grad, state, i,
+                                           hyper, t, lr)
+                else:
+                    scale = update(theta, grad, state, i, hyper, t, lr)
+                if l1 > 0.0 and j < d:
+                    theta[i] = soft_threshold(theta[i], lr * scale * l1)
+        if avg.shape[0] > 0 and counters[1] >= average_start:
+            counters[2] += 1
+            inv = 1.0 / counters[2]
+            for i in range(n_params):
+                avg[i] += (theta[i] - avg[i]) * inv
+    return total
+
+
+run_epoch = njit(**NJIT)(_run_epoch)
+# a user's solver is a function argument: a new type for Numba, so this twin
+# is compiled once per process and never written to the on-disk cache
+run_epoch_custom = njit(**dict(NJIT, cache=False))(_run_epoch)
+

@@ -1,0 +1,75 @@
+"""Adam and AMSGrad."""
+
+from numbers import Real
+
+import numpy as np
+from numba import njit
+from sklearn.utils._param_validation import Interval
+
+from .._kernels._config import NJIT
+from ._base import BaseSolver
+
+
+@njit(**NJIT)
+def adam_update(theta, grad, state, i, hyper, t, lr):
+    beta_1 = hyper[0]
+    beta_2 = hyper[1]
+    g = grad[i]
+    m = beta_1 * state[i, 0] + (1.0 - beta_1) * g
+    v = beta_2 * state[i, 1] + (1.0 - beta_2) * g * g
+    state[i, 0] = m
+    state[i, 1] = v
+    if hyper[3] != 0.0:  # AMSGrad: the running maximum of v replaces v
+        v = max(state[i, 2], v)
+        state[i, 2] = v
+    # bias corrections are loop invariant: LLVM hoists the two powers
+    bias_1 = 1.0 - beta_1 ** float(t)
+    bias_2 = 1.0 - beta_2 ** float(t)
+    scale = 1.0 / (np.sqrt(v) / np.sqrt(bias_2) + hyper[2])
+    theta[i] -= lr / bias_1 * m * scale
+    return scale
+
+
+class Adam(BaseSolver):
+    r"""Adam (Kingma & Ba, 2015) and AMSGrad, PyTorch's formulation.
+
+    .. math::
+
+        m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+        v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+        \hat v_t &= \max(\hat v_{t-1}, v_t) \text{ if amsgrad else } v_t \\
+        w_t &= w_{t-1} - \frac{\eta_t}{1 - \beta_1^t} \,
+               \frac{m_t}{\sqrt{\hat v_t} / \sqrt{1 - \beta_2^t} + \epsilon}
+
+    as ``torch.optim.Adam``: ``epsilon`` is added after the bias-corrected
+    square root, and AMSGrad keeps the maximum of the uncorrected ``v``.
+
+    Parameters
+    ----------
+    beta_1 : float in [0, 1), default=0.9
+    beta_2 : float in [0, 1), default=0.999
+    epsilon : float > 0, default=1e-8
+    amsgrad : bool, default=False
+    """
+
+    n_slots = 3
+    _code = 4
+    update = staticmethod(adam_update)
+    _parameter_constraints = {
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "amsgrad": ["boolean"],
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, amsgrad=False):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def hyper(self):
+        return np.array(
+            [self.beta_1, self.beta_2, self.epsilon, float(self.amsgrad)],
+            dtype=np.float64,
+        )

@@ -1,0 +1,63 @@
+"""Heavy-ball and Nesterov momentum."""
+
+from numbers import Real
+
+import numpy as np
+from numba import njit
+from sklearn.utils._param_validation import Interval
+
+from .._kernels._config import NJIT
+from ._base import BaseSolver
+
+
+@njit(**NJIT)
+def momentum_update(theta, grad, state, i, hyper, t, lr):
+    mu = hyper[0]
+    g = grad[i]
+    buf = mu * state[i, 0] + g
+    state[i, 0] = buf
+    if hyper[1] != 0.0:  # Nesterov
+        g = g + mu * buf
+    else:
+        g = buf
+    theta[i] -= lr * g
+    return 1.0
+
+
+class Momentum(BaseSolver):
+    r"""SGD with heavy-ball or Nesterov momentum (PyTorch's formulation).
+
+    .. math::
+
+        b_t &= \mu b_{t-1} + g_t, \qquad b_0 = 0 \\
+        w_t &= w_{t-1} - \eta_t \, b_t
+            && \text{(heavy ball)} \\
+        w_t &= w_{t-1} - \eta_t \, (g_t + \mu b_t)
+            && \text{(Nesterov)}
+
+    as ``torch.optim.SGD(momentum=mu, dampening=0, nesterov=...)``: the step
+    size multiplies outside the buffer, so changing ``eta`` mid-training does
+    not rescale the stored velocity.
+
+    Parameters
+    ----------
+    momentum : float in [0, 1), default=0.9
+        The decay ``mu`` of the velocity buffer.
+    nesterov : bool, default=False
+        Use Nesterov's look-ahead form.
+    """
+
+    n_slots = 1
+    _code = 1
+    update = staticmethod(momentum_update)
+    _parameter_constraints = {
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+    }
+
+    def __init__(self, momentum=0.9, nesterov=False):
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def hyper(self):
+        return np.array([self.momentum, float(self.nesterov)], dtype=np.float64)

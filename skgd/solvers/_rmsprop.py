@@ -1,0 +1,55 @@
+"""RMSprop."""
+
+from numbers import Real
+
+import numpy as np
+from numba import njit
+from sklearn.utils._param_validation import Interval
+
+from .._kernels._config import NJIT
+from ._base import BaseSolver
+
+
+@njit(**NJIT)
+def rmsprop_update(theta, grad, state, i, hyper, t, lr):
+    rho = hyper[0]
+    g = grad[i]
+    v = rho * state[i, 0] + (1.0 - rho) * g * g
+    state[i, 0] = v
+    scale = 1.0 / (np.sqrt(v) + hyper[1])
+    theta[i] -= lr * g * scale
+    return scale
+
+
+class RMSprop(BaseSolver):
+    r"""RMSprop (Tieleman & Hinton, 2012), PyTorch's formulation.
+
+    .. math::
+
+        v_t &= \rho v_{t-1} + (1 - \rho) g_t^2, \qquad v_0 = 0 \\
+        w_t &= w_{t-1} - \eta_t \, \frac{g_t}{\sqrt{v_t} + \epsilon}
+
+    as ``torch.optim.RMSprop(alpha=rho, centered=False, momentum=0)``
+    (PyTorch calls ``rho`` ``alpha``; skgd keeps ``alpha`` for the penalty).
+
+    Parameters
+    ----------
+    rho : float in [0, 1), default=0.9
+        Decay of the running mean of squared gradients.
+    epsilon : float > 0, default=1e-8
+    """
+
+    n_slots = 1
+    _code = 3
+    update = staticmethod(rmsprop_update)
+    _parameter_constraints = {
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, rho=0.9, epsilon=1e-8):
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def hyper(self):
+        return np.array([self.rho, self.epsilon], dtype=np.float64)

@@ -1,0 +1,27 @@
+"""Plain stochastic gradient descent."""
+
+from numba import njit
+
+from .._kernels._config import NJIT
+from ._base import BaseSolver
+
+
+@njit(**NJIT)
+def sgd_update(theta, grad, state, i, hyper, t, lr):
+    theta[i] -= lr * grad[i]
+    return 1.0
+
+
+class SGD(BaseSolver):
+    r"""Plain (stochastic) gradient descent.
+
+    .. math:: w_t = w_{t-1} - \eta_t g_t
+
+    as ``torch.optim.SGD`` with ``momentum=0``. With ``batch_size=1`` and
+    ``learning_rate="constant"`` this is the algorithm of scikit-learn's
+    ``SGDClassifier`` / ``SGDRegressor``.
+    """
+
+    n_slots = 0
+    _code = 0
+    update = staticmethod(sgd_update)
