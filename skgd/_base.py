@@ -20,11 +20,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels.epoch import OPTIMAL, run_epoch, run_epoch_custom
-from ._losses import loss_derivative
+from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
 from .exceptions import DivergenceError
 from .schedules import SCHEDULES, BaseSchedule, get_schedule
 from .solvers import SOLVERS, BaseSolver, get_solver
@@ -105,7 +105,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         "solver": [StrOptions(set(SOLVERS)), BaseSolver],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"full"})],
         "learning_rate": [StrOptions(set(SCHEDULES)), BaseSchedule],
-        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "eta0": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "power_t": [Interval(Real, None, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, None, None, closed="neither"), None],
@@ -155,12 +155,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
                                         X.dtype)
             solver = get_solver(self.solver)
-            progress = _Progress(
-                theta=theta,
-                state=solver.init_state(theta.shape[0], X.dtype),
-                avg=np.zeros(theta.shape[0] if self.average else 0, dtype=X.dtype),
-                counters=np.zeros(3, dtype=np.int64),
-                eta=float(self.eta0), epochs=0, loss_curve=[])
+            progress = self._fresh_progress(theta, solver, X, n_outputs)
             validation = None
             if self.early_stopping:
                 X, y, Y, sw, validation = self._split_validation(X, y, Y, sw)
@@ -191,11 +186,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             d = X.shape[1]
             if first_call:
                 theta = np.zeros(Y.shape[1] * (d + 1), dtype=X.dtype)
-                progress = _Progress(
-                    theta=theta, state=solver.init_state(theta.shape[0], X.dtype),
-                    avg=np.zeros(theta.shape[0] if self.average else 0, dtype=X.dtype),
-                    counters=np.zeros(3, dtype=np.int64),
-                    eta=float(self.eta0), epochs=0, loss_curve=[])
+                progress = self._fresh_progress(theta, solver, X, Y.shape[1])
             else:
                 progress = self._progress.copy()
                 if progress.state.shape[1] != solver.n_slots:  # solver was changed
@@ -280,6 +271,26 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         return theta.ravel()
 
     # ---- training --------------------------------------------------------
+    def _fresh_progress(self, theta, solver, X, n_outputs):
+        n_params = theta.shape[0]
+        return _Progress(
+            theta=theta, state=solver.init_state(n_params, X.dtype),
+            avg=np.zeros(n_params if self.average else 0, dtype=X.dtype),
+            counters=np.zeros(3, dtype=np.int64),
+            eta=self._initial_eta(solver, X, n_outputs), epochs=0, loss_curve=[])
+
+    def _initial_eta(self, solver, X, n_outputs):
+        if self.eta0 != "auto":
+            return float(self.eta0)
+        loss_code, _ = self._loss_code_param(n_outputs)
+        if loss_code not in UNBOUNDED_CURVATURE:
+            return float(solver.auto_eta0(BOUNDED_LOSS_STEP))
+        # 1 / L, L bounding the curvature of any one row's loss (as SAG)
+        max_sq_norm = float(np.max(row_norms(X, squared=True), initial=0.0))
+        lipschitz = (UNBOUNDED_CURVATURE[loss_code]
+                     * (max_sq_norm + float(self.fit_intercept)) + float(self.alpha))
+        return float(solver.auto_eta0(1.0 / max(lipschitz, 1e-12)))
+
     def _penalty(self):
         """(l2 strength, l1 strength) of the objective's penalty."""
         if self.penalty is None:
@@ -326,9 +337,12 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
 
         progress = progress.copy()
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
-        for _ in range(max_epochs):
+        epochs_left, converged = max_epochs, False
+        while epochs_left > 0:
+            epochs_left -= 1
             order = rng.permutation(n) if shuffle else np.arange(n)
             eta = schedule.epoch_eta(progress.eta, progress.epochs)
+            before = progress.copy() if schedule.backtracks else None
             loss_sum = kernel(
                 update, data.X, data.data, data.indices, data.indptr, data.sparse,
                 data.Y, data.sw, order, batch, progress.theta, progress.state,
@@ -338,6 +352,15 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 float(self.alpha), average_start, mean_sw)
             progress.epochs += 1
             if not (np.isfinite(loss_sum) and np.all(np.isfinite(progress.theta))):
+                smaller = schedule.on_plateau(before.eta) if before is not None else None
+                if smaller is not None:
+                    # "adaptive": undo the epoch and retry it with a smaller rate
+                    if self.verbose:
+                        print(f"-- Epoch {progress.epochs} diverged with eta "
+                              f"{eta:.3g}; retrying with {smaller:.3g}")
+                    progress, progress.eta = before, smaller
+                    epochs_left += 1
+                    continue
                 raise DivergenceError(
                     f"Training diverged at epoch {progress.epochs}: the loss or "
                     "the coefficients overflowed to inf/NaN. Use a smaller eta0 "
@@ -365,9 +388,10 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 if new_eta is None:
                     if self.verbose:
                         print(f"Converged after {progress.epochs} epochs.")
+                    converged = True
                     break
                 progress.eta, no_improvement = new_eta, 0
-        else:
+        if epochs_left == 0 and not converged:
             if stop_rules and self.tol is not None:
                 warnings.warn(
                     f"Maximum number of epochs ({max_epochs}) reached before "

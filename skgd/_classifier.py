@@ -91,7 +91,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         solver="adam",
         batch_size=32,
         learning_rate="adaptive",
-        eta0=0.01,
+        eta0="auto",
         power_t=0.25,
         max_iter=1000,
         tol=1e-3,

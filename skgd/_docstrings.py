@@ -34,10 +34,15 @@ or BaseSolver, default="adam"
         ``eta0`` until the objective stops improving, then divides it by 5,
         which lets Adam settle on the optimum.
 
-    eta0 : float > 0, default=0.01
-        Initial (base) learning rate. Note: scikit-learn's SGD default
-        schedule ``"optimal"`` ignores it; Adam's usual 1e-3 is slower than
-        needed on standardised data, where 1e-2 converges reliably.
+    eta0 : float > 0 or "auto", default="auto"
+        Initial (base) learning rate. ``"auto"`` asks the solver: Adam and
+        RMSprop use 0.01, AdaGrad 0.1; SGD uses ``1 / L`` for the squared
+        losses (``L`` bounds one row's curvature: loss smoothness x largest
+        squared row norm + ``alpha``, as scikit-learn's SAG), so plain SGD is
+        stable even on unscaled data, and 0.3 for losses with bounded
+        derivatives (log, hinge, Huber, ...), which cannot diverge; momentum
+        uses ``(1 - momentum)`` times SGD's step. Note that scikit-learn's SGD
+        default schedule ``"optimal"`` ignores ``eta0``.
 
     power_t : float, default=0.25
         Exponent of the ``"invscaling"`` schedule.

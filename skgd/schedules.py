@@ -18,7 +18,8 @@ Two schedules change the base rate between epochs instead:
                  after ``n_iter_no_change`` epochs without improvement,
                  divide it by 5; stop once it falls below 1e-6 (as
                  scikit-learn's ``"adaptive"``, like PyTorch's
-                 ``ReduceLROnPlateau``).
+                 ``ReduceLROnPlateau``). An epoch that diverges is undone and
+                 retried at the divided rate.
 ``exponential``  :math:`\\eta = \\eta_0 \\gamma^{e}` during epoch ``e``
                  (0-based, counted across ``partial_fit`` calls), as
                  PyTorch's ``ExponentialLR``; ``gamma=0.99`` for the name.
@@ -39,6 +40,8 @@ class BaseSchedule(BaseEstimator):
 
     _code = _CONSTANT
     _parameter_constraints: dict = {}
+    # undo a diverged epoch and retry it at on_plateau(eta)?
+    backtracks = False
 
     def power(self):
         """Exponent of the ``invscaling`` formula (unused by the others)."""
@@ -77,7 +80,14 @@ class InvScaling(BaseSchedule):
 
 
 class Adaptive(BaseSchedule):
-    """Constant until a plateau, then :math:`\\eta \\leftarrow \\eta \\cdot factor`."""
+    """Constant until a plateau, then :math:`\\eta \\leftarrow \\eta \\cdot factor`.
+
+    An epoch that diverges (inf / NaN) is undone and retried at the reduced
+    rate, so a too-large ``eta0`` costs a few epochs instead of an error;
+    training fails only once the rate falls below ``min_eta``.
+    """
+
+    backtracks = True
 
     _parameter_constraints = {
         "factor": [Interval(Real, 0, 1, closed="neither")],

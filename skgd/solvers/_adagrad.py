@@ -30,6 +30,7 @@ class AdaGrad(BaseSolver):
 
     as ``torch.optim.Adagrad`` with ``lr_decay=0`` and
     ``initial_accumulator_value=0``; ``epsilon`` sits outside the square root.
+    ``eta0="auto"`` means 0.1.
 
     Parameters
     ----------
@@ -43,6 +44,11 @@ class AdaGrad(BaseSolver):
 
     def __init__(self, epsilon=1e-8):
         self.epsilon = epsilon
+
+    def auto_eta0(self, safe_step):
+        """0.1: AdaGrad's steps shrink as 1/sqrt(t), so it needs a larger
+        base rate than Adam to travel as far."""
+        return 0.1
 
     def hyper(self):
         return np.array([self.epsilon], dtype=np.float64)

@@ -44,6 +44,8 @@ class Adam(BaseSolver):
     as ``torch.optim.Adam``: ``epsilon`` is added after the bias-corrected
     square root, and AMSGrad keeps the maximum of the uncorrected ``v``.
 
+    ``eta0="auto"`` means 0.01.
+
     Parameters
     ----------
     beta_1 : float in [0, 1), default=0.9

@@ -63,6 +63,19 @@ class BaseSolver(BaseEstimator):
     _code = None
     _parameter_constraints: dict = {}
 
+    def auto_eta0(self, safe_step):
+        """Base step size used when ``eta0="auto"``.
+
+        ``safe_step`` is a plain-SGD step that cannot diverge on the data at
+        hand: ``1 / L`` for the squared losses, ``L`` bounding the curvature
+        of any one row's loss (loss smoothness x largest squared row norm +
+        ``alpha``, as scikit-learn's SAG); 0.3 for losses with bounded
+        derivatives (log, hinge, Huber, ...), which cannot overflow. Scale-
+        free rules (AdaGrad, RMSprop, Adam and most custom rules) ignore it
+        and return a fixed default.
+        """
+        return 0.01
+
     def hyper(self):
         """Hyper-parameters as the float64 array ``update`` receives."""
         return np.zeros(0, dtype=np.float64)

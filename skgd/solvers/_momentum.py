@@ -37,7 +37,8 @@ class Momentum(BaseSolver):
 
     as ``torch.optim.SGD(momentum=mu, dampening=0, nesterov=...)``: the step
     size multiplies outside the buffer, so changing ``eta`` mid-training does
-    not rescale the stored velocity.
+    not rescale the stored velocity. With ``eta0="auto"`` the base step is
+    ``(1 - momentum)`` times SGD's (see :class:`SGD`).
 
     Parameters
     ----------
@@ -58,6 +59,11 @@ class Momentum(BaseSolver):
     def __init__(self, momentum=0.9, nesterov=False):
         self.momentum = momentum
         self.nesterov = nesterov
+
+    def auto_eta0(self, safe_step):
+        """``(1 - momentum) * safe_step``: the velocity sums about
+        ``1 / (1 - momentum)`` gradients, so the effective step is SGD's."""
+        return (1.0 - self.momentum) * safe_step
 
     def hyper(self):
         return np.array([self.momentum, float(self.nesterov)], dtype=np.float64)

@@ -32,6 +32,8 @@ class RMSprop(BaseSolver):
     as ``torch.optim.RMSprop(alpha=rho, centered=False, momentum=0)``
     (PyTorch calls ``rho`` ``alpha``; skgd keeps ``alpha`` for the penalty).
 
+    ``eta0="auto"`` means 0.01.
+
     Parameters
     ----------
     rho : float in [0, 1), default=0.9
