@@ -155,7 +155,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
                                         X.dtype)
             solver = get_solver(self.solver)
-            progress = self._fresh_progress(theta, solver, X, n_outputs)
+            progress = self._fresh_progress(theta, solver, X, sw, n_outputs)
             validation = None
             if self.early_stopping:
                 X, y, Y, sw, validation = self._split_validation(X, y, Y, sw)
@@ -186,7 +186,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             d = X.shape[1]
             if first_call:
                 theta = np.zeros(Y.shape[1] * (d + 1), dtype=X.dtype)
-                progress = self._fresh_progress(theta, solver, X, Y.shape[1])
+                progress = self._fresh_progress(theta, solver, X, sw, Y.shape[1])
             else:
                 progress = self._progress.copy()
                 if progress.state.shape[1] != solver.n_slots:  # solver was changed
@@ -271,22 +271,23 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         return theta.ravel()
 
     # ---- training --------------------------------------------------------
-    def _fresh_progress(self, theta, solver, X, n_outputs):
+    def _fresh_progress(self, theta, solver, X, sw, n_outputs):
         n_params = theta.shape[0]
         return _Progress(
             theta=theta, state=solver.init_state(n_params, X.dtype),
             avg=np.zeros(n_params if self.average else 0, dtype=X.dtype),
             counters=np.zeros(3, dtype=np.int64),
-            eta=self._initial_eta(solver, X, n_outputs), epochs=0, loss_curve=[])
+            eta=self._initial_eta(solver, X, sw, n_outputs), epochs=0, loss_curve=[])
 
-    def _initial_eta(self, solver, X, n_outputs):
+    def _initial_eta(self, solver, X, sw, n_outputs):
         if self.eta0 != "auto":
             return float(self.eta0)
         loss_code, _ = self._loss_code_param(n_outputs)
         if loss_code not in UNBOUNDED_CURVATURE:
             return float(solver.auto_eta0(BOUNDED_LOSS_STEP))
         # 1 / L, L bounding the curvature of any one row's loss (as SAG)
-        max_sq_norm = float(np.max(row_norms(X, squared=True), initial=0.0))
+        # rows of zero weight do not count: they never move the weights
+        max_sq_norm = float(np.max(row_norms(X, squared=True)[sw > 0], initial=0.0))
         lipschitz = (UNBOUNDED_CURVATURE[loss_code]
                      * (max_sq_norm + float(self.fit_intercept)) + float(self.alpha))
         return float(solver.auto_eta0(1.0 / max(lipschitz, 1e-12)))
