@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._kernels.epoch import OPTIMAL, run_epoch, run_epoch_custom
+from ._kernels.epoch import OPTIMAL, run_epoch, run_epoch_custom, zero_model_loss
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
 from .exceptions import DivergenceError
 from .schedules import SCHEDULES, BaseSchedule, get_schedule
@@ -32,6 +32,8 @@ from .solvers import SOLVERS, BaseSolver, get_solver
 # index dtype of the dense path's CSR placeholders: shares the int32-CSR
 # specialisation, so dense and common sparse input compile once per dtype
 _PLACEHOLDER_INDEX = np.int32
+# see _train: a batch loss this many times the zero model's counts as divergence
+_BLOWUP_FACTOR = 1e4
 
 
 def _readonly(a):
@@ -335,6 +337,13 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         hyper = solver.hyper()
         rng = check_random_state(self.random_state)
         shuffle = self.shuffle and batch < n
+        loss_limit = np.inf
+        if schedule.backtracks:
+            # a batch loss 1e4 times that of the all-zero model means the
+            # iterates are blowing up: stop the epoch while a retry can help
+            reference = zero_model_loss(data.Y, data.sw, loss_code, float(loss_param))
+            if reference > 0:
+                loss_limit = _BLOWUP_FACTOR * reference
 
         progress = progress.copy()
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
@@ -350,7 +359,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 progress.avg, progress.counters, d, k, bool(self.fit_intercept),
                 loss_code, float(loss_param), l2, l1, solver_code, hyper,
                 schedule._code, float(eta), schedule.power(), optimal_init,
-                float(self.alpha), average_start, mean_sw)
+                float(self.alpha), average_start, mean_sw, loss_limit)
             progress.epochs += 1
             if not (np.isfinite(loss_sum) and np.all(np.isfinite(progress.theta))):
                 smaller = schedule.on_plateau(before.eta) if before is not None else None

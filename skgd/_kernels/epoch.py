@@ -90,7 +90,7 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
                batch_size, theta, state, avg, counters, d, k, fit_intercept,
                loss_code, loss_param, l2, l1, solver_code, hyper,
                schedule, eta0, power_t, optimal_init, alpha, average_start,
-               mean_sw):
+               mean_sw, loss_limit):
     """One epoch of mini-batch updates; returns ``sum_r sw[r] * loss_r``.
 
     update : None for the built-in solvers (dispatched by ``solver_code``),
@@ -99,8 +99,9 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         updated in place so the schedule and averaging resume across calls.
     avg : averaged parameters (ASGD), or an empty array when not averaging.
 
-    Returns early with a non-finite value as soon as a batch loss is not
-    finite (divergence); the caller then discards ``theta`` and ``state``.
+    Returns early with ``inf`` as soon as a batch's weighted mean loss is
+    not finite or exceeds ``loss_limit`` (divergence); the caller then
+    discards ``theta`` and ``state``.
     """
     n = order.shape[0]
     n_params = theta.shape[0]
@@ -112,11 +113,13 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         inv_norm = 1.0 / (mean_sw * (stop - start))
-        total += batch_gradient(X, data, indices, indptr, sparse, Y, sw, order,
-                                start, stop, theta, d, loss_code, loss_param,
-                                inv_norm, grad, p, dloss)
-        if not np.isfinite(total):
-            return total
+        batch_loss = batch_gradient(X, data, indices, indptr, sparse, Y, sw, order,
+                                    start, stop, theta, d, loss_code, loss_param,
+                                    inv_norm, grad, p, dloss)
+        # batch_loss * inv_norm is the batch's (weight-normalised) mean loss
+        if not batch_loss * inv_norm <= loss_limit:  # also catches NaN
+            return np.inf
+        total += batch_loss
         t = counters[0] + 1
         counters[0] = t
         counters[1] += stop - start
@@ -147,3 +150,17 @@ run_epoch = njit(**NJIT)(_run_epoch)
 # is compiled once per process and never written to the on-disk cache
 run_epoch_custom = njit(**dict(NJIT, cache=False))(_run_epoch)
 
+
+
+@njit(**NJIT)
+def zero_model_loss(Y, sw, loss_code, loss_param):
+    """Weighted mean loss of the model that predicts 0 for every output."""
+    k = Y.shape[1]
+    p = np.zeros(k)
+    dloss = np.zeros(k)
+    total = 0.0
+    weight = 0.0
+    for r in range(Y.shape[0]):
+        total += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
+        weight += sw[r]
+    return total / weight

@@ -21,7 +21,9 @@ def momentum_update(theta, grad, state, i, hyper, t, lr):
     else:
         g = buf
     theta[i] -= lr * g
-    return 1.0
+    # at a fixed point the velocity is g / (1 - mu): that is the effective
+    # step, so the L1 threshold scales with it (zeros exactly when |g| <= l1)
+    return 1.0 / (1.0 - mu)
 
 
 class Momentum(BaseSolver):

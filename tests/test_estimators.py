@@ -1,0 +1,307 @@
+"""Behaviour of fit / partial_fit / warm_start as a user relies on it."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.datasets import load_iris, load_diabetes
+from sklearn.linear_model import SGDClassifier, SGDRegressor
+from sklearn.preprocessing import StandardScaler
+
+from skgd import DivergenceError, GDClassifier, GDRegressor
+from skgd.solvers import SOLVERS
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+
+
+def _fitted_state(est):
+    return (est.coef_.copy(), est.intercept_.copy(), est.t_,
+            est._progress.state.copy())
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+@pytest.mark.parametrize("batch_size", [1, 7, "full"])
+def test_partial_fit_over_chunks_equals_one_epoch(iris, solver, batch_size):
+    # one partial_fit over all rows is one epoch of fit(shuffle=False); and
+    # chunks whose sizes are multiples of the batch size give the same
+    # batches, so the same iterates, as one pass over all rows
+    X, y = iris
+    params = dict(solver=solver, batch_size=batch_size, shuffle=False, eta0=0.05,
+                  learning_rate="invscaling", random_state=0)
+    one_epoch = GDClassifier(max_iter=1, tol=None, **params).fit(X, y)
+    streamed = GDClassifier(**params).partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_array_equal(streamed.coef_, one_epoch.coef_)
+    assert streamed.t_ == one_epoch.t_
+    if batch_size != "full":
+        chunked = GDClassifier(**params)
+        size = 7 * 3 if batch_size == 7 else 25
+        perm = np.random.RandomState(0).permutation(len(y))  # all classes early
+        Xp, yp = X[perm], y[perm]
+        whole = GDClassifier(**params).partial_fit(Xp, yp, classes=np.unique(y))
+        for start in range(0, len(y), size):
+            chunked.partial_fit(Xp[start:start + size], yp[start:start + size],
+                                classes=np.unique(y))
+        np.testing.assert_allclose(chunked.coef_, whole.coef_, rtol=1e-12)
+        assert chunked.t_ == whole.t_
+
+
+def test_partial_fit_carries_solver_state(iris):
+    # two partial_fit calls == two epochs of fit: Adam's moments and t_ carry over
+    X, y = iris
+    params = dict(solver="adam", batch_size=10, shuffle=False, eta0=0.01,
+                  learning_rate="constant", tol=None)
+    two_epochs = GDClassifier(max_iter=2, **params).fit(X, y)
+    streamed = GDClassifier(**params)
+    streamed.partial_fit(X, y, classes=np.unique(y)).partial_fit(X, y)
+    np.testing.assert_allclose(streamed.coef_, two_epochs.coef_, rtol=1e-12)
+    assert streamed.t_ == two_epochs.t_ == 2 * 15
+    # a fresh optimiser from the first epoch's weights is a different path
+    restarted = GDClassifier(max_iter=1, **params).fit(
+        X, y, coef_init=GDClassifier(max_iter=1, **params).fit(X, y).coef_,
+        intercept_init=GDClassifier(max_iter=1, **params).fit(X, y).intercept_)
+    assert not np.allclose(restarted.coef_, two_epochs.coef_)
+
+
+@pytest.mark.parametrize("Estimator, data", [(GDClassifier, "iris"), (GDRegressor, "diabetes")])
+def test_warm_start_and_coef_init_continue_from_given_weights(Estimator, data, request):
+    X, y = request.getfixturevalue(data)
+    params = dict(max_iter=3, tol=None, random_state=0, eta0=0.01, solver="sgd")
+    first = Estimator(**params).fit(X, y)
+    # warm_start: fit starts from the previous coefficients
+    warm = Estimator(warm_start=True, **params).fit(X, y)
+    warm.fit(X, y)
+    via_init = Estimator(**params).fit(X, y, coef_init=first.coef_,
+                                       intercept_init=first.intercept_)
+    np.testing.assert_allclose(warm.coef_, via_init.coef_, rtol=1e-12)
+    # zero epochs of progress would leave the given weights: with a tiny step
+    # the result stays next to coef_init, far from a fit from zeros
+    tiny = Estimator(**dict(params, eta0=1e-12)).fit(
+        X, y, coef_init=first.coef_, intercept_init=first.intercept_)
+    np.testing.assert_allclose(tiny.coef_, first.coef_, rtol=1e-6)
+    np.testing.assert_allclose(tiny.intercept_, first.intercept_, rtol=1e-6, atol=1e-9)
+
+
+def test_coef_init_shape_is_checked(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="coef_init has shape"):
+        GDClassifier().fit(X, y, coef_init=np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="intercept_init"):
+        GDClassifier().fit(X, y, intercept_init=np.zeros(2))
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+@pytest.mark.parametrize("batch_size", [1, 16, "full"])
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+def test_dense_and_sparse_give_the_same_model(iris, solver, batch_size, penalty):
+    X, y = iris
+    X = X.copy()
+    X[np.abs(X) < 0.5] = 0.0  # make the CSR form genuinely sparse
+    params = dict(solver=solver, batch_size=batch_size, penalty=penalty, alpha=1e-3,
+                  max_iter=5, tol=None, random_state=0)
+    dense = GDClassifier(**params).fit(X, y)
+    sparse = GDClassifier(**params).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("Estimator, data", [(GDClassifier, "iris"), (GDRegressor, "diabetes")])
+def test_float32_stays_float32(Estimator, data, request):
+    X, y = request.getfixturevalue(data)
+    X32 = X.astype(np.float32)
+    est = Estimator(random_state=0, max_iter=20).fit(X32, y)
+    assert est.coef_.dtype == np.float32 and est.intercept_.dtype == np.float32
+    est.partial_fit(X, y)  # later float64 chunks are cast to the model's dtype
+    assert est.coef_.dtype == np.float32
+    est64 = Estimator(random_state=0, max_iter=20).fit(X, y)
+    np.testing.assert_allclose(est.predict(X[:5]), est64.predict(X[:5]), rtol=0.1, atol=0.1)
+    sparse32 = Estimator(random_state=0, max_iter=20).fit(sp.csr_matrix(X32), y)
+    assert sparse32.coef_.dtype == np.float32
+
+
+def test_multioutput_regression_equals_separate_fits(diabetes):
+    X, y = diabetes
+    Y = np.column_stack([y, -2.0 * y + 1.0])
+    params = dict(batch_size="full", solver="adam", max_iter=50, tol=None)
+    joint = GDRegressor(**params).fit(X, Y)
+    assert joint.coef_.shape == (2, X.shape[1]) and joint.predict(X).shape == Y.shape
+    for j in range(2):
+        single = GDRegressor(**params).fit(X, Y[:, j])
+        np.testing.assert_allclose(joint.coef_[j], single.coef_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+def test_l1_gives_exact_zeros(diabetes, solver):
+    # proximal full-batch GD recovers the lasso's zero pattern exactly; the
+    # lasso optimum itself comes from scikit-learn's coordinate descent
+    from sklearn.linear_model import Lasso
+
+    X, y = diabetes
+    rng = np.random.RandomState(0)
+    X = np.hstack([X, rng.randn(X.shape[0], 10)])  # 10 pure-noise features
+    lasso = Lasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, y)
+    reg = GDRegressor(penalty="l1", alpha=0.05, solver=solver, batch_size="full",
+                      max_iter=5000, tol=1e-9, random_state=0).fit(X, y)
+    assert np.sum(lasso.coef_ == 0.0) >= 8  # the truth is sparse
+    np.testing.assert_array_equal(reg.coef_ == 0.0, lasso.coef_ == 0.0)
+
+
+def test_predict_proba_is_a_distribution(iris):
+    X, y = iris
+    for loss in ["log_loss", "modified_huber"]:
+        clf = GDClassifier(loss=loss, random_state=0).fit(X, y)
+        proba = clf.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert np.all(proba >= 0)
+        np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+    with pytest.raises(AttributeError, match="predict_proba"):
+        GDClassifier(loss="hinge").fit(X, y).predict_proba(X)
+
+
+def test_multinomial_softmax_not_one_vs_rest(iris):
+    # the multinomial model's probabilities are the softmax of its decision values
+    from scipy.special import softmax
+
+    X, y = iris
+    clf = GDClassifier(random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), softmax(clf.decision_function(X), axis=1))
+
+
+def test_divergence_raises_and_leaves_model_unchanged(diabetes):
+    X, y = diabetes
+    reg = GDRegressor(solver="sgd", learning_rate="constant", eta0=0.01, max_iter=2,
+                      tol=None, random_state=0).fit(X, y)
+    before = _fitted_state(reg)
+    X_bad = X * 1e8
+    reg.set_params(eta0=1e4)
+    with pytest.raises(DivergenceError, match="diverged at epoch 3.*smaller eta0"):
+        reg.partial_fit(X_bad, y)
+    for a, b in zip(before, _fitted_state(reg)):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(DivergenceError):
+        reg.set_params(warm_start=True).fit(X_bad, y)
+    for a, b in zip(before, _fitted_state(reg)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_adaptive_backtracks_instead_of_diverging(diabetes):
+    X, y = diabetes
+    reg = GDRegressor(solver="sgd", eta0=10.0, learning_rate="adaptive", random_state=0)
+    reg.fit(X * 100, y)
+    assert np.all(np.isfinite(reg.coef_)) and reg.score(X * 100, y) > 0.4
+
+
+def test_failed_partial_fit_leaves_model_as_it_was(iris):
+    X, y = iris
+    clf = GDClassifier(random_state=0).fit(X, y)
+    before = _fitted_state(clf)
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X, np.where(y == 2, 7, y))
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :3], y)
+    for a, b in zip(before, _fitted_state(clf)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(solver="lbfgs"), "solver"),
+    (dict(loss="bogus"), "log_loss"),
+    (dict(batch_size=0), "batch_size"),
+    (dict(learning_rate="optimal", alpha=0.0), "alpha must be > 0"),
+    (dict(eta0=-1.0), "eta0"),
+])
+def test_invalid_parameters_are_named(iris, bad, match):
+    X, y = iris
+    with pytest.raises(ValueError, match=match):
+        GDClassifier(**bad).fit(X, y)
+
+
+def test_partial_fit_needs_classes_first(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="classes must be passed"):
+        GDClassifier().partial_fit(X, y)
+    with pytest.raises(ValueError, match="balanced"):
+        GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_average_is_the_mean_of_the_iterates(diabetes):
+    X, y = diabetes
+    params = dict(solver="sgd", batch_size=50, shuffle=False, eta0=0.05,
+                  learning_rate="constant", max_iter=1, tol=None)
+    averaged = GDRegressor(average=True, **params).fit(X, y)
+    # replay the same updates one batch at a time and average by hand
+    stepper, iterates = GDRegressor(**params), []
+    for start in range(0, len(y), 50):
+        stepper.partial_fit(X[start:start + 50], y[start:start + 50])
+        iterates.append(stepper.coef_.copy())
+    np.testing.assert_allclose(averaged.coef_, np.mean(iterates, axis=0), rtol=1e-10)
+
+
+def test_pickle_and_clone_round_trip(iris):
+    X, y = iris
+    clf = GDClassifier(random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    # a model pickled mid-stream resumes partial_fit exactly
+    clf.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    np.testing.assert_array_equal(restored.coef_, clf.coef_)
+    assert clone(clf).get_params() == clf.get_params()
+
+
+def test_early_stopping_records_validation_scores(iris):
+    X, y = iris
+    clf = GDClassifier(early_stopping=True, random_state=0).fit(X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_) > 0.8
+
+
+def test_loss_curve_decreases_for_full_batch(diabetes):
+    X, y = diabetes
+    reg = GDRegressor(batch_size="full", solver="sgd", learning_rate="constant",
+                      max_iter=30, tol=None).fit(X, y)
+    assert len(reg.loss_curve_) == reg.n_iter_ == 30
+    assert np.all(np.diff(reg.loss_curve_) <= 1e-12)
+
+
+# --- same algorithm as scikit-learn's SGD -------------------------------------
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "epsilon_insensitive"])
+@pytest.mark.parametrize("penalty", ["l2", None])
+def test_matches_sgdregressor_weight_for_weight(diabetes, loss, penalty):
+    X, y = diabetes
+    common = dict(loss=loss, penalty=penalty, alpha=1e-3, learning_rate="constant",
+                  eta0=0.01, shuffle=False)
+    ours = GDRegressor(solver="sgd", batch_size=1, **common)
+    ref = SGDRegressor(**common)
+    for _ in range(2):
+        ours.partial_fit(X, y)
+        ref.partial_fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "log_loss", "modified_huber", "squared_hinge",
+                                  "perceptron"])
+def test_matches_sgdclassifier_weight_for_weight_binary(iris, loss):
+    X, y = iris
+    X, y = X[y != 2], y[y != 2]
+    common = dict(loss=loss, alpha=1e-3, learning_rate="constant", eta0=0.01,
+                  shuffle=False)
+    ours = GDClassifier(solver="sgd", batch_size=1, **common)
+    ref = SGDClassifier(**common)
+    for _ in range(2):
+        ours.partial_fit(X, y, classes=[0, 1])
+        ref.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-10)
