@@ -155,7 +155,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             n_outputs = Y.shape[1]
             d = X.shape[1]
             theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
-                                        X.dtype)
+                                        X.dtype, self._start_intercept(Y, sw))
             solver = get_solver(self.solver)
             progress = self._fresh_progress(theta, solver, X, sw, n_outputs)
             validation = None
@@ -187,7 +187,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             solver = get_solver(self.solver)
             d = X.shape[1]
             if first_call:
-                theta = np.zeros(Y.shape[1] * (d + 1), dtype=X.dtype)
+                theta = self._initial_theta(None, None, Y.shape[1], d, X.dtype,
+                                            self._start_intercept(Y, sw), warm=False)
                 progress = self._fresh_progress(theta, solver, X, sw, Y.shape[1])
             else:
                 progress = self._progress.copy()
@@ -241,8 +242,14 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(snapshot)
             raise
 
-    def _initial_theta(self, coef_init, intercept_init, k, d, dtype):
+    def _start_intercept(self, Y, sw):
+        """Intercept a fit starts from when none is given (zeros here)."""
+        return np.zeros(Y.shape[1])
+
+    def _initial_theta(self, coef_init, intercept_init, k, d, dtype, start_intercept,
+                       warm=True):
         theta = np.zeros((k, d + 1), dtype=dtype)
+        theta[:, d] = start_intercept
         if coef_init is not None:
             coef = np.asarray(coef_init, dtype=dtype)
             if coef.size != k * d:
@@ -251,7 +258,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     + (f" or ({d},)" if k == 1 else "") + "."
                 )
             theta[:, :d] = coef.reshape(k, d)
-        elif self.warm_start and hasattr(self, "_progress"):
+        elif warm and self.warm_start and hasattr(self, "_progress"):
             previous = self._progress.theta
             if previous.shape[0] != k * (d + 1):
                 raise ValueError(

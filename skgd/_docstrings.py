@@ -16,6 +16,10 @@ COMMON_PARAMETERS = """
         Elastic-net mixing (0 is L2, 1 is L1); used with ``"elasticnet"``.
 
     fit_intercept : bool, default=True
+        Learn an intercept. ``GDRegressor`` starts it at the weighted mean of
+        ``y`` (the optimum of the zero-coefficient model) unless
+        ``intercept_init`` is given, so unscaled targets train as fast as
+        centred ones; classifiers start it at 0.
 
     solver : {"adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop"} \
 or BaseSolver, default="adam"

@@ -167,6 +167,12 @@ class GDRegressor(RegressorMixin, BaseGD):
             )
         return Y, {"_y_2d": y.ndim == 2}
 
+    def _start_intercept(self, Y, sw):
+        # the optimal intercept of the zero-coefficient model: without it,
+        # scale-free solvers (Adam moves each weight ~eta per step) need
+        # thousands of steps just to reach the mean of unscaled targets
+        return np.average(Y, axis=0, weights=sw)
+
     def _sample_weight(self, y, sample_weight, X, encoding, partial):
         return _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                     ensure_non_negative=True)
