@@ -344,13 +344,11 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         hyper = solver.hyper()
         rng = check_random_state(self.random_state)
         shuffle = self.shuffle and batch < n
-        loss_limit = np.inf
-        if schedule.backtracks:
-            # a batch loss 1e4 times that of the all-zero model means the
-            # iterates are blowing up: stop the epoch while a retry can help
-            reference = zero_model_loss(data.Y, data.sw, loss_code, float(loss_param))
-            if reference > 0:
-                loss_limit = _BLOWUP_FACTOR * reference
+        # a batch loss 1e4 times that of the all-zero model means the iterates
+        # are blowing up: stop the epoch at once, while the "adaptive" retry
+        # can still help and before the weights reach 1e100 on the way to inf
+        reference = zero_model_loss(data.Y, data.sw, loss_code, float(loss_param))
+        loss_limit = _BLOWUP_FACTOR * reference if reference > 0 else np.inf
 
         progress = progress.copy()
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
@@ -379,8 +377,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     epochs_left += 1
                     continue
                 raise DivergenceError(
-                    f"Training diverged at epoch {progress.epochs}: the loss or "
-                    "the coefficients overflowed to inf/NaN. Use a smaller eta0 "
+                    f"Training diverged at epoch {progress.epochs}: the loss blew "
+                    "up (to inf/NaN, or 1e4 times the loss of the all-zero model). "
+                    "Use a smaller eta0 "
                     f"(now {self.eta0}) or scale the data (e.g. StandardScaler); "
                     "the model was left as it was before this call."
                 )

@@ -1,12 +1,16 @@
 """The one Numba configuration every kernel in skgd is compiled with.
 
 ``cache=True`` so a kernel compiles once per machine, not once per process.
-The fastmath flags are those stumpy uses: everything but ``nnan`` and
-``ninf``. With full ``fastmath=True`` LLVM may assume no NaN or inf exists and
-fold ``np.isfinite(x)`` to ``True``, which silently removes the divergence
-checks the epoch loop relies on.
+The fastmath flags leave out ``nnan`` and ``ninf``: with full
+``fastmath=True`` LLVM may assume no NaN or inf exists and fold
+``np.isfinite(x)`` to ``True``, silently removing divergence checks. They
+also leave out ``nsz`` (unlike stumpy's set): together with ``reassoc`` it
+lets LLVM fold Numba's ``np.isfinite(x)`` (computed as ``x - x == 0``) to
+``True`` for a computed running sum (measured with numba 0.68;
+tests/test_solvers.py guards it). Kernels still test divergence with
+comparisons (``not x <= limit``), which no flag here can fold.
 """
 
-FASTMATH_FLAGS = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
+FASTMATH_FLAGS = frozenset({"arcp", "contract", "afn", "reassoc"})
 
 NJIT = dict(cache=True, nogil=True, fastmath=set(FASTMATH_FLAGS))

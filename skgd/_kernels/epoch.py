@@ -116,8 +116,10 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         batch_loss = batch_gradient(X, data, indices, indptr, sparse, Y, sw, order,
                                     start, stop, theta, d, loss_code, loss_param,
                                     inv_norm, grad, p, dloss)
-        # batch_loss * inv_norm is the batch's (weight-normalised) mean loss
-        if not batch_loss * inv_norm <= loss_limit:  # also catches NaN
+        # batch_loss * inv_norm is the batch's (weight-normalised) mean loss;
+        # the comparisons are false for NaN, and the second one for inf
+        mean_loss = batch_loss * inv_norm
+        if not (mean_loss <= loss_limit and mean_loss < np.inf):
             return np.inf
         total += batch_loss
         t = counters[0] + 1
