@@ -44,6 +44,21 @@ def _readonly(a):
     return view
 
 
+def _rescaled_weights(sw):
+    """``sw`` times the power of two that brings its largest value near 1.
+
+    The objective divides by the sum of the weights, so scaling them changes
+    nothing, and a power of two keeps every product exact. It keeps weights
+    such as 1e300 (whose sum overflows) or 1e-320 (whose mean has no finite
+    reciprocal) from wrecking the normalisation; weights within 2**+-32 of 1
+    are returned as they are.
+    """
+    exponent = int(np.frexp(np.max(sw, initial=0.0))[1])
+    if -32 <= exponent <= 32:
+        return sw
+    return np.ldexp(sw, -exponent).astype(sw.dtype, copy=False)
+
+
 @dataclass
 class _Data:
     """Training rows in the form the kernels take."""
@@ -152,6 +167,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             Y, encoding = self._encode(y, None, reset=True, dtype=X.dtype,
                                        partial=False)
             sw = self._sample_weight(y, sample_weight, X, encoding, partial=False)
+            sw = _rescaled_weights(sw)
             n_outputs = Y.shape[1]
             d = X.shape[1]
             theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
@@ -176,14 +192,18 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
 
     def _partial_fit(self, X, y, classes, sample_weight):
         first_call = not hasattr(self, "_progress")
-        if first_call:
-            self._check_params()
+        if not first_call:
+            # scikit-learn's _fit_context skips validation once fitted; a
+            # set_params between calls must still fail clearly (~0.1 ms)
+            self._validate_params()
+        self._check_params()
         with self._atomic():
             dtype = [np.float64, np.float32] if first_call else self._progress.theta.dtype
             X, y = self._validate_X_y(X, y, reset=first_call, dtype=dtype)
             Y, encoding = self._encode(y, classes, reset=first_call,
                                        dtype=X.dtype, partial=True)
             sw = self._sample_weight(y, sample_weight, X, encoding, partial=True)
+            sw = _rescaled_weights(sw)
             solver = get_solver(self.solver)
             d = X.shape[1]
             if first_call:
@@ -228,6 +248,14 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             self, X, y, accept_sparse="csr", dtype=dtype, order="C", reset=reset,
             multi_output=self._multi_output, y_numeric=not self._is_classifier,
         )
+        # finite X whose squares overflow would turn every gradient step into
+        # inf / NaN (or, with Adam's g**2, silently into no step at all)
+        if not np.isfinite(np.max(row_norms(X, squared=True))):
+            raise ValueError(
+                f"X has values too large to train on in {X.dtype}: the squared "
+                f"norm of a row overflows (largest |x| = {abs(X).max():.3g}). "
+                "Scale the data, e.g. with StandardScaler."
+            )
         return X, y
 
     @contextmanager
@@ -330,13 +358,18 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         n, d, k = data.n_samples, X.shape[1], Y.shape[1]
         sw_sum = float(np.sum(sw, dtype=np.float64))
         if not sw_sum > 0:
-            raise ValueError("The sample weights sum to zero: nothing to learn from.")
+            raise ValueError(
+                "The sample weights sum to zero: nothing to learn from (check "
+                "sample_weight and class_weight)."
+            )
         mean_sw = sw_sum / n
         loss_code, loss_param = self._loss_code_param(k)
         schedule = get_schedule(self.learning_rate, self.power_t)
         l2, l1 = self._penalty()
         optimal_init = self._optimal_init(loss_code, loss_param)
-        average_start = 1 if self.average is True else int(self.average)
+        # an int64 in the kernel: average=10**20 means "never" either way
+        average_start = 1 if self.average is True else min(int(self.average),
+                                                           np.iinfo(np.int64).max)
         batch = self._batch_rows(n)
         kernel, update, solver_code = (
             (run_epoch, None, solver._code) if solver._code is not None
@@ -430,10 +463,12 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 f"early_stopping: cannot split {Y.shape[0]} samples with "
                 f"validation_fraction={self.validation_fraction}: {exc}"
             ) from exc
-        if val.shape[0] == 0 or train.shape[0] == 0:
+        min_val = 1 if self._is_classifier else 2  # R^2 needs two rows
+        if val.shape[0] < min_val or train.shape[0] == 0:
             raise ValueError(
                 f"early_stopping: validation_fraction={self.validation_fraction} "
-                f"leaves an empty training or validation set of {Y.shape[0]} samples."
+                f"of {Y.shape[0]} samples leaves an empty training set or fewer "
+                f"than {min_val} validation samples."
             )
         validation = (X[val], y[val], sw[val])
         return X[train], y[train], Y[train], sw[train], validation

@@ -269,6 +269,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
         if self.class_weight is not None:
             classes_ = encoding["classes_"]
             weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
+            if not np.all(np.isfinite(weights) & (weights >= 0)):
+                raise ValueError(
+                    "class_weight must map every class to a finite weight >= 0; "
+                    f"got {self.class_weight!r}."
+                )
             sw = sw * weights[np.searchsorted(classes_, y)].astype(X.dtype)
         return sw
 

@@ -159,7 +159,21 @@ class GDRegressor(RegressorMixin, BaseGD):
 
     # ---- BaseGD hooks ----------------------------------------------------
     def _encode(self, y, classes, reset, dtype, partial):
-        Y = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=dtype)
+        try:
+            with np.errstate(over="ignore"):  # checked just below
+                Y = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"GDRegressor needs numeric targets; y has dtype {y.dtype} ({exc})."
+            ) from exc
+        # squared errors of larger targets overflow: every step would be inf
+        if not np.all(np.abs(Y) < np.sqrt(np.finfo(dtype).max)):
+            raise ValueError(
+                f"y has values too large to train on in {np.dtype(dtype)} "
+                f"(largest |y| = {np.max(np.abs(y.astype(np.float64))):.3g}): "
+                "their squares overflow. Scale the targets, e.g. with "
+                "TransformedTargetRegressor(regressor, transformer=StandardScaler())."
+            )
         if not reset and Y.shape[1] != np.atleast_2d(self.coef_).shape[0]:
             raise ValueError(
                 f"y has {Y.shape[1]} target(s) but the model was fitted on "
