@@ -23,7 +23,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._kernels.epoch import OPTIMAL, run_epoch, run_epoch_custom, zero_model_loss
+from ._kernels._config import N_HYPER
+from ._kernels.epoch import (CONSTANT, OPTIMAL, run_epoch, run_epoch_custom,
+                             zero_model_loss)
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
 from .exceptions import DivergenceError
 from .schedules import SCHEDULES, BaseSchedule, get_schedule
@@ -42,6 +44,16 @@ def _readonly(a):
     view = a.view()
     view.flags.writeable = False
     return view
+
+
+def _hyper_tuple(solver):
+    values = [float(v) for v in np.asarray(solver.hyper(), dtype=np.float64).ravel()]
+    if len(values) > N_HYPER:
+        raise ValueError(
+            f"{type(solver).__name__}.hyper() returned {len(values)} values; "
+            f"the kernels take at most {N_HYPER}."
+        )
+    return tuple(values + [0.0] * (N_HYPER - len(values)))
 
 
 def _rescaled_weights(sw):
@@ -216,6 +228,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     progress.state = solver.init_state(progress.theta.shape[0], X.dtype)
                 if self.average and progress.avg.shape[0] == 0:
                     progress.avg = np.zeros_like(progress.theta)
+                if self.eta0 != getattr(self, "_eta0_used", self.eta0):
+                    # set_params(eta0=...) since the last call: start from it
+                    progress.eta = self._initial_eta(solver, X, sw, Y.shape[1])
             progress, _ = self._train(X, Y, sw, progress, solver, max_epochs=1,
                                       validation=None, stop_rules=False)
             self._commit(progress, encoding, d)
@@ -374,7 +389,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         kernel, update, solver_code = (
             (run_epoch, None, solver._code) if solver._code is not None
             else (run_epoch_custom, type(solver).update, -1))
-        hyper = solver.hyper()
+        hyper = _hyper_tuple(solver)
         rng = check_random_state(self.random_state)
         shuffle = self.shuffle and batch < n
         # a batch loss 1e4 times that of the all-zero model means the iterates
@@ -383,37 +398,63 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         reference = zero_model_loss(data.Y, data.sw, loss_code, float(loss_param))
         loss_limit = _BLOWUP_FACTOR * reference if reference > 0 else np.inf
 
-        progress = progress.copy()
-        best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
-        epochs_left, converged = max_epochs, False
-        while epochs_left > 0:
-            epochs_left -= 1
-            order = rng.permutation(n) if shuffle else np.arange(n)
-            eta = schedule.epoch_eta(progress.eta, progress.epochs)
-            before = progress.copy() if schedule.backtracks else None
-            loss_sum = kernel(
+        def run(progress, order, batch, schedule_code, eta):
+            return kernel(
                 update, data.X, data.data, data.indices, data.indptr, data.sparse,
                 data.Y, data.sw, order, batch, progress.theta, progress.state,
                 progress.avg, progress.counters, d, k, bool(self.fit_intercept),
                 loss_code, float(loss_param), l2, l1, solver_code, hyper,
-                schedule._code, float(eta), schedule.power(), optimal_init,
+                schedule_code, float(eta), schedule.power(), optimal_init,
                 float(self.alpha), average_start, mean_sw, loss_limit)
+
+        def last_update_blew_up(progress, order):
+            # the kernel checks a batch's loss before its update, so no later
+            # batch checks a call's last update: score the final iterate on
+            # (up to 1024 of) the last batch's rows, by a zero-step pass over
+            # copies (a kernel that checked it itself would make this moot)
+            rows = order[-min(batch, 1024):]
+            return not np.isfinite(run(progress.copy(), rows, rows.shape[0], CONSTANT, 0.0))
+
+        progress = progress.copy()
+        best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
+        epochs_left, converged, checkpoint = max_epochs, False, None
+        while epochs_left > 0:
+            epochs_left -= 1
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            eta = schedule.epoch_eta(progress.eta, progress.epochs)
+            previous = checkpoint
+            checkpoint = ((progress.copy(), len(scores), best_loss, best_score,
+                           no_improvement) if schedule.backtracks else None)
+            updates_before = int(progress.counters[0])
+            loss_sum = run(progress, order, batch, schedule._code, eta)
             progress.epochs += 1
-            if not (np.isfinite(loss_sum) and np.all(np.isfinite(progress.theta))):
-                smaller = schedule.on_plateau(before.eta) if before is not None else None
+            diverged = not (np.isfinite(loss_sum) and np.all(np.isfinite(progress.theta)))
+            if not diverged and epochs_left == 0:
+                diverged = last_update_blew_up(progress, order)
+            if diverged:
+                if (checkpoint is not None and previous is not None
+                        and progress.counters[0] == updates_before):
+                    # the first batch already blew up: the previous epoch's
+                    # last update did it (always so with batch_size="full"),
+                    # so retry from the start of that epoch
+                    checkpoint, epochs_left = previous, epochs_left + 1
+                smaller = (schedule.on_plateau(checkpoint[0].eta)
+                           if checkpoint is not None else None)
                 if smaller is not None:
                     # "adaptive": undo the epoch and retry it with a smaller rate
                     if self.verbose:
                         print(f"-- Epoch {progress.epochs} diverged with eta "
                               f"{eta:.3g}; retrying with {smaller:.3g}")
-                    progress, progress.eta = before, smaller
+                    progress, n_scores, best_loss, best_score, no_improvement = checkpoint
+                    progress.eta, scores = smaller, scores[:n_scores]
+                    checkpoint = None
                     epochs_left += 1
                     continue
                 raise DivergenceError(
                     f"Training diverged at epoch {progress.epochs}: the loss blew "
-                    "up (to inf/NaN, or 1e4 times the loss of the all-zero model). "
-                    "Use a smaller eta0 "
-                    f"(now {self.eta0}) or scale the data (e.g. StandardScaler); "
+                    "up (to inf/NaN, or 1e4 times the loss of the all-zero model) "
+                    f"at a base step size of {eta:.3g}. Use a smaller eta0 "
+                    f"(now {self.eta0!r}) or scale the data (e.g. StandardScaler); "
                     "the model was left as it was before this call."
                 )
             objective = loss_sum / sw_sum + self._objective_penalty(progress.theta, d, k)
@@ -421,11 +462,13 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             if self.verbose:
                 print(f"-- Epoch {progress.epochs}: objective {objective:.6g}, "
                       f"eta {eta:.3g}, updates {progress.counters[0]}")
+            if validation is not None:
+                # recorded every epoch, also when tol=None turns stopping off
+                score = self._score_theta(progress.theta, *validation)
+                scores.append(score)
             if not stop_rules or self.tol is None:
                 continue
             if validation is not None:
-                score = self._score_theta(progress.theta, *validation)
-                scores.append(score)
                 improved = score >= best_score + self.tol
                 best_score = max(best_score, score)
             else:
@@ -477,6 +520,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         for name, value in encoding.items():
             setattr(self, name, value)
         self._progress = progress
+        self._eta0_used = self.eta0  # the eta0 that progress.eta comes from
         theta = progress.avg if progress.counters[2] > 0 else progress.theta
         self._publish(theta, d)
         self.t_ = int(progress.counters[0])

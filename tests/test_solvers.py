@@ -88,7 +88,8 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     step as the solver's own ``update``. Also catches a stale on-disk Numba
     cache: Numba does not invalidate a cached caller when a callee defined in
     another file changes (numba/numba#1833); delete skgd's __pycache__/*.nb?"""
-    from skgd._kernels.updates import builtin_update
+    from skgd._base import _hyper_tuple
+    from skgd._kernels.updates import update_range
 
     solver = make_solver()
     rng = np.random.default_rng(1)
@@ -99,12 +100,18 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     state_a = solver.init_state(n, np.float64) + 0.5 * (solver.n_slots > 0)
     state_b = state_a.copy()
     for i in range(n):
-        scale_a = type(solver).update(theta_a, grad, state_a, i, solver.hyper(), 3, 0.1)
-        scale_b = builtin_update(solver._code, theta_b, grad, state_b, i,
-                                 solver.hyper(), 3, 0.1)
-        assert scale_a == scale_b, "stale Numba cache or wrong solver code"
-    assert_array_equal(theta_a, theta_b)
-    assert_array_equal(state_a, state_b)
+        type(solver).update(theta_a, grad, state_a, i, solver.hyper(), 3, 0.1)
+    # the kernels' path: hyper-parameters as a padded tuple, the rule chosen
+    # by its integer code; the gradient is consumed (zeroed) by the pass
+    grad_b = grad.copy()
+    update_range(solver._code, None, theta_b, grad_b, state_b, 0, n,
+                 _hyper_tuple(solver), 3, 0.1, 0.0, 0.0)
+    # equal to rounding: the fastmath flags let LLVM contract / reassociate
+    # the inlined rule differently from the standalone one
+    assert_allclose(theta_b, theta_a, rtol=1e-14, atol=1e-15,
+                    err_msg="stale Numba cache or wrong solver code")
+    assert_allclose(state_b, state_a, rtol=1e-14, atol=1e-15)
+    assert_array_equal(grad_b, 0.0)
 
 
 def test_oracle_variants_are_distinguished():
@@ -532,12 +539,13 @@ def _jit_name(node):
 
 
 def _is_njit_config(call):
-    """True for ``njit(**NJIT)`` and ``njit(**dict(NJIT, <not fastmath>=...))``."""
+    """True for ``njit(**NJIT)``, ``njit(**NJIT_INLINE)`` (NJIT plus
+    ``inline="always"``) and ``njit(**dict(NJIT, <not fastmath>=...))``."""
     if call.args or len(call.keywords) != 1 or call.keywords[0].arg is not None:
         return False
     value = call.keywords[0].value
     if isinstance(value, ast.Name):
-        return value.id == "NJIT"
+        return value.id in ("NJIT", "NJIT_INLINE")
     return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
             and value.func.id == "dict" and len(value.args) == 1
             and isinstance(value.args[0], ast.Name) and value.args[0].id == "NJIT"
@@ -574,6 +582,9 @@ def _skgd_dispatchers():
 
 
 def test_compiled_kernels_have_shared_options():
+    from skgd._kernels._config import NJIT_INLINE
+
+    assert NJIT_INLINE == dict(NJIT, inline="always")
     assert NJIT["cache"] is True and NJIT["nogil"] is True
     assert NJIT["fastmath"] is not True
     assert not {"nnan", "ninf", "fast"} & set(NJIT["fastmath"])

@@ -13,16 +13,16 @@ each kernel has one specialisation per float dtype.
 import numpy as np
 from numba import njit
 
-from ._config import NJIT
+from ._config import NJIT, NJIT_INLINE
 from .losses import row_loss
-from .updates import builtin_update
+from .updates import update_range
 
 # learning-rate formulas evaluated per update (per-epoch schedules such as
 # "adaptive" and "exponential" change eta0 between epochs, in Python)
 CONSTANT, OPTIMAL, INVSCALING = 0, 1, 2
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def step_size(schedule, eta0, power_t, optimal_init, alpha, t):
     """Learning rate of update ``t`` (1-based), as in scikit-learn's SGD."""
     if schedule == OPTIMAL:
@@ -32,7 +32,7 @@ def step_size(schedule, eta0, power_t, optimal_init, alpha, t):
     return eta0
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def decision_row(X, data, indices, indptr, sparse, r, theta, d, out):
     """Decision values of row ``r`` for every output, written to ``out``."""
     for c in range(out.shape[0]):
@@ -47,15 +47,15 @@ def decision_row(X, data, indices, indptr, sparse, r, theta, d, out):
         out[c] = acc
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
                    theta, d, loss_code, loss_param, inv_norm, grad, p, dloss):
     """Gradient of the weighted mean loss over rows ``order[start:stop]``.
 
-    ``grad`` receives ``sum_r sw[r] * dloss_r * [x_r, 1] * inv_norm``; the
-    return value is the unnormalised weighted loss ``sum_r sw[r] * loss_r``.
+    Adds ``sum_r sw[r] * dloss_r * [x_r, 1] * inv_norm`` to ``grad`` (zero on
+    entry: the update pass clears it); returns the unnormalised weighted loss
+    ``sum_r sw[r] * loss_r``.
     """
-    grad[:] = 0.0
     total = 0.0
     for pos in range(start, stop):
         r = order[pos]
@@ -75,15 +75,6 @@ def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
                     grad[base + j] += g * X[r, j]
             grad[base + d] += g
     return total
-
-
-@njit(**NJIT)
-def soft_threshold(w, threshold):
-    if w > threshold:
-        return w - threshold
-    if w < -threshold:
-        return w + threshold
-    return 0.0
 
 
 def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
@@ -108,7 +99,6 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     grad = np.zeros(n_params, dtype=theta.dtype)
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
-    n_coef = d + 1 if fit_intercept else d
     total = 0.0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -128,17 +118,12 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
         for c in range(k):
             base = c * (d + 1)
-            for j in range(n_coef):
-                i = base + j
-                if j < d:
-                    grad[i] += l2 * theta[i]
-                if update is None:
-                    scale = builtin_update(solver_code, theta, grad, state, i,
-                                           hyper, t, lr)
-                else:
-                    scale = update(theta, grad, state, i, hyper, t, lr)
-                if l1 > 0.0 and j < d:
-                    theta[i] = soft_threshold(theta[i], lr * scale * l1)
+            update_range(solver_code, update, theta, grad, state, base, base + d,
+                         hyper, t, lr, l2, l1)
+            if fit_intercept:  # never penalised
+                update_range(solver_code, update, theta, grad, state, base + d,
+                             base + d + 1, hyper, t, lr, 0.0, 0.0)
+            grad[base + d] = 0.0
         if avg.shape[0] > 0 and counters[1] >= average_start:
             counters[2] += 1
             inv = 1.0 / counters[2]

@@ -19,7 +19,7 @@ modified Huber branches) are those of scikit-learn's ``_sgd_fast`` so that
 import numpy as np
 from numba import njit
 
-from ._config import NJIT
+from ._config import NJIT, NJIT_INLINE
 
 LOG = 0
 MULTINOMIAL = 1
@@ -33,7 +33,7 @@ EPSILON_INSENSITIVE = 8
 SQUARED_EPSILON_INSENSITIVE = 9
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _softplus(p):
     # log(1 + e^p) without overflow for large |p|
     if p > 0.0:
@@ -41,7 +41,7 @@ def _softplus(p):
     return np.log1p(np.exp(p))
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _sigmoid(p):
     if p >= 0.0:
         return 1.0 / (1.0 + np.exp(-p))
@@ -49,7 +49,7 @@ def _sigmoid(p):
     return e / (1.0 + e)
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def scalar_loss(code, p, y, param):
     """Loss value and derivative d loss / d p for one output.
 
@@ -102,7 +102,7 @@ def scalar_loss(code, p, y, param):
     return np.nan, np.nan
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def row_loss(code, p, y, param, dloss):
     """Loss of one row summed over its ``k`` outputs; writes d loss / d p.
 

@@ -26,8 +26,9 @@ class BaseSolver(BaseEstimator):
         coordinate ``i`` in place: ``theta[i]`` (the coefficient), and
         ``state[i, :]`` (its ``n_slots`` state values), from ``grad[i]`` (the
         gradient of the objective, L2 term included), the step size ``lr``,
-        the 1-based update count ``t`` and the ``hyper`` array returned by
-        :meth:`hyper`. It returns the coordinate's effective step multiplier
+        the 1-based update count ``t`` and the hyper-parameters returned by
+        :meth:`hyper` (inside the kernels a tuple of 8 floats, zero-padded,
+        so index it like an array; at most 8 hyper-parameters). It returns the coordinate's effective step multiplier
         (1.0 for SGD, ``1 / (sqrt(v) + eps)`` for Adam, ...), which scales
         the L1 proximal step so that L1 penalties still give exact zeros.
 

@@ -6,11 +6,11 @@ import numpy as np
 from numba import njit
 from sklearn.utils._param_validation import Interval
 
-from .._kernels._config import NJIT
+from .._kernels._config import NJIT_INLINE
 from ._base import BaseSolver
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def momentum_update(theta, grad, state, i, hyper, t, lr):
     mu = hyper[0]
     g = grad[i]

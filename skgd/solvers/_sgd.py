@@ -2,11 +2,11 @@
 
 from numba import njit
 
-from .._kernels._config import NJIT
+from .._kernels._config import NJIT_INLINE
 from ._base import BaseSolver
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def sgd_update(theta, grad, state, i, hyper, t, lr):
     theta[i] -= lr * grad[i]
     return 1.0
