@@ -56,19 +56,20 @@ def _hyper_tuple(solver):
     return tuple(values + [0.0] * (N_HYPER - len(values)))
 
 
-def _rescaled_weights(sw):
-    """``sw`` times the power of two that brings its largest value near 1.
+def _rescaled_weights(sw, dtype):
+    """``sw`` as ``dtype``, times the power of two that brings its largest
+    value near 1 when it is far from 1.
 
     The objective divides by the sum of the weights, so scaling them changes
     nothing, and a power of two keeps every product exact. It keeps weights
-    such as 1e300 (whose sum overflows) or 1e-320 (whose mean has no finite
-    reciprocal) from wrecking the normalisation; weights within 2**+-32 of 1
-    are returned as they are.
+    such as 1e300 (whose sum overflows, and which float32 cannot hold) or
+    1e-320 (whose mean has no finite reciprocal) from wrecking the
+    normalisation; weights within 2**+-32 of 1 keep their values.
     """
     exponent = int(np.frexp(np.max(sw, initial=0.0))[1])
-    if -32 <= exponent <= 32:
-        return sw
-    return np.ldexp(sw, -exponent).astype(sw.dtype, copy=False)
+    if not -32 <= exponent <= 32:
+        sw = np.ldexp(sw, -exponent)
+    return sw.astype(dtype, copy=False)
 
 
 @dataclass
@@ -179,7 +180,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             Y, encoding = self._encode(y, None, reset=True, dtype=X.dtype,
                                        partial=False)
             sw = self._sample_weight(y, sample_weight, X, encoding, partial=False)
-            sw = _rescaled_weights(sw)
+            sw = _rescaled_weights(sw, X.dtype)
             n_outputs = Y.shape[1]
             d = X.shape[1]
             theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
@@ -215,7 +216,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             Y, encoding = self._encode(y, classes, reset=first_call,
                                        dtype=X.dtype, partial=True)
             sw = self._sample_weight(y, sample_weight, X, encoding, partial=True)
-            sw = _rescaled_weights(sw)
+            sw = _rescaled_weights(sw, X.dtype)
             solver = get_solver(self.solver)
             d = X.shape[1]
             if first_call:

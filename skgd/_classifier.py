@@ -264,8 +264,10 @@ class GDClassifier(ClassifierMixin, BaseGD):
         return np.ascontiguousarray(hard, dtype=dtype), {"classes_": classes_}
 
     def _sample_weight(self, y, sample_weight, X, encoding, partial):
-        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                  ensure_non_negative=True)
+        # given weights stay float64 until BaseGD rescales them into X's dtype
+        sw = _check_sample_weight(
+            sample_weight, X, ensure_non_negative=True,
+            dtype=X.dtype if sample_weight is None else np.float64)
         if self.class_weight is not None:
             classes_ = encoding["classes_"]
             weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
@@ -274,7 +276,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
                     "class_weight must map every class to a finite weight >= 0; "
                     f"got {self.class_weight!r}."
                 )
-            sw = sw * weights[np.searchsorted(classes_, y)].astype(X.dtype)
+            sw = sw * weights[np.searchsorted(classes_, y)]
         return sw
 
     def _loss_code_param(self, n_outputs):

@@ -188,8 +188,10 @@ class GDRegressor(RegressorMixin, BaseGD):
         return np.average(Y, axis=0, weights=sw)
 
     def _sample_weight(self, y, sample_weight, X, encoding, partial):
-        return _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                    ensure_non_negative=True)
+        # given weights stay float64 until BaseGD rescales them into X's dtype
+        return _check_sample_weight(
+            sample_weight, X, ensure_non_negative=True,
+            dtype=X.dtype if sample_weight is None else np.float64)
 
     def _loss_code_param(self, n_outputs):
         code, param = REGRESSION_LOSSES[self.loss]
