@@ -111,14 +111,24 @@ class Injected(RuntimeError):
     pass
 
 
-def _sabotage(monkeypatch, fail_on_call, exc=Injected, name="run_epoch"):
-    """Make the epoch kernel fail on its ``fail_on_call``-th call, after it has
-    run and after scribbling NaN over every writable array it was given, as a
+def _wrap_kernels(monkeypatch, wrapper):
+    """Route every epoch kernel _base calls (dense, sparse, custom-solver
+    twins: any ``run_epoch*``) through ``wrapper(real_kernel, *args)``."""
+    names = [name for name in vars(skgd._base) if name.startswith("run_epoch")]
+    assert "run_epoch" in names
+    for name in names:
+        real = getattr(skgd._base, name)
+        monkeypatch.setattr(skgd._base, name,
+                            lambda *args, _real=real: wrapper(_real, *args))
+
+
+def _sabotage(monkeypatch, fail_on_call, exc=Injected):
+    """Make the epoch kernels fail on their ``fail_on_call``-th call, after it
+    has run and scribbled NaN over every writable array it was given, as a
     crash in the middle of an epoch could."""
-    real = getattr(skgd._base, name)
     calls = []
 
-    def kernel(*args):
+    def kernel(real, *args):
         calls.append(1)
         result = real(*args)
         if len(calls) == fail_on_call:
@@ -128,7 +138,7 @@ def _sabotage(monkeypatch, fail_on_call, exc=Injected, name="run_epoch"):
             raise exc("injected fault")
         return result
 
-    monkeypatch.setattr(skgd._base, name, kernel)
+    _wrap_kernels(monkeypatch, kernel)
     return calls
 
 
@@ -192,7 +202,7 @@ def test_a_fault_in_a_custom_solver_kernel_leaves_the_model_as_it_was(Estimator,
     X, y = _data(Estimator)
     est = _start(Estimator, X, y, solver=HeavyBall())
     before = _snapshot(est)
-    _sabotage(monkeypatch, 1, name="run_epoch_custom")
+    _sabotage(monkeypatch, 1)
     with pytest.raises(Injected):
         est.partial_fit(X, y)
     assert _snapshot(est) == before
@@ -279,17 +289,16 @@ def test_divergence_stops_the_epoch_before_anything_overflows(Estimator, solver,
     # caught within the epoch (a batch's loss > 1e4 x the zero model's), so
     # the weights the kernel leaves behind are still far from inf
     X, y = _data(Estimator)
-    real = skgd._base.run_epoch
     seen = []
 
-    def kernel(*args):
+    def kernel(real, *args):
         result = real(*args)
         seen.append((result, [a.copy() for a in args if isinstance(a, np.ndarray)
                               and a.flags.writeable and a.dtype.kind == "f"
                               and a.size]))
         return result
 
-    monkeypatch.setattr(skgd._base, "run_epoch", kernel)
+    _wrap_kernels(monkeypatch, kernel)
     with pytest.raises(DivergenceError, match="epoch 1"):
         Estimator(solver=solver, learning_rate="constant", eta0=1e4, batch_size=1,
                   max_iter=5).fit(X * 100, y)
@@ -474,14 +483,12 @@ def test_a_model_pickled_mid_stream_resumes_partial_fit_exactly(Estimator, solve
 # ---- memory: no copy of a usable X -------------------------------------------
 def _record_kernel_arrays(monkeypatch):
     seen = []
-    for name in ("run_epoch", "run_epoch_custom"):
-        real = getattr(skgd._base, name)
 
-        def kernel(*args, _real=real):
-            seen.append([a for a in args if isinstance(a, np.ndarray)])
-            return _real(*args)
+    def kernel(real, *args):
+        seen.append([a for a in args if isinstance(a, np.ndarray)])
+        return real(*args)
 
-        monkeypatch.setattr(skgd._base, name, kernel)
+    _wrap_kernels(monkeypatch, kernel)
     return seen
 
 
