@@ -24,6 +24,7 @@ from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels._config import N_HYPER
+from ._kernels.sparse import run_epoch_sparse, run_epoch_sparse_custom
 from ._kernels.epoch import (CONSTANT, OPTIMAL, run_epoch, run_epoch_custom,
                              zero_model_loss)
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
@@ -399,7 +400,19 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         reference = zero_model_loss(data.Y, data.sw, loss_code, float(loss_param))
         loss_limit = _BLOWUP_FACTOR * reference if reference > 0 else np.inf
 
+        # CSR input takes the lazy kernel (cost ~ non-zeros per batch), but
+        # for averaging, which needs every coordinate at every step
+        lazy_sparse = data.sparse and progress.avg.shape[0] == 0
+        sparse_kernel = run_epoch_sparse if solver._code is not None else run_epoch_sparse_custom
+
         def run(progress, order, batch, schedule_code, eta):
+            if lazy_sparse:
+                return sparse_kernel(
+                    update, data.data, data.indices, data.indptr, data.Y, data.sw,
+                    order, batch, progress.theta, progress.state, progress.counters,
+                    d, k, bool(self.fit_intercept), loss_code, float(loss_param), l2,
+                    l1, solver_code, hyper, schedule_code, float(eta), schedule.power(),
+                    optimal_init, float(self.alpha), mean_sw, loss_limit)
             return kernel(
                 update, data.X, data.data, data.indices, data.indptr, data.sparse,
                 data.Y, data.sw, order, batch, progress.theta, progress.state,

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import assume, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skgd import DivergenceError, GDClassifier, GDRegressor
@@ -142,10 +142,26 @@ def test_fit_gives_a_finite_model_or_a_clear_error(problem, as_sparse):
     _assert_finite_model(model, Xin)
 
 
+def _lazy_sparse_is_exact(params):
+    """Whether CSR input takes the same path as dense (to rounding): see
+    skgd._kernels.updates.catch_up; averaging uses the dense-update kernel."""
+    solver, penalty = params.get("solver", "adam"), params.get("penalty", "l2")
+    if params.get("average"):
+        return True
+    if solver == "sgd":
+        return True
+    if solver == "adam" or (penalty is not None and params.get("alpha", 1e-4) > 0):
+        return False
+    # momentum's lazy drift is exact for a step that is constant within an epoch
+    return solver not in ("momentum", "nesterov") or params.get(
+        "learning_rate", "adaptive") in ("constant", "adaptive", "exponential")
+
+
 @SETTINGS
 @given(problem=problems())
 def test_dense_and_sparse_input_agree(problem):
     Estimator, params, X, y, sw = problem
+    assume(_lazy_sparse_is_exact(params))
     dense = _fit_or_clear_error(Estimator, params, X, y, sw)
     sparse = _fit_or_clear_error(Estimator, params, sp.csr_matrix(X), y, sw)
     if isinstance(dense, str) or isinstance(sparse, str):

@@ -8,14 +8,25 @@ integer code keeps the kernel loadable from Numba's on-disk cache.
 
 from numba import njit
 
-from ..solvers._adagrad import adagrad_update
-from ..solvers._adam import adam_update
-from ..solvers._momentum import momentum_update
-from ..solvers._rmsprop import rmsprop_update
+import numpy as np
+
+from ..solvers._adagrad import adagrad_skip, adagrad_update
+from ..solvers._adam import adam_skip, adam_update
+from ..solvers._momentum import momentum_skip, momentum_update
+from ..solvers._rmsprop import rmsprop_skip, rmsprop_update
 from ..solvers._sgd import sgd_update
 from ._config import NJIT_INLINE
 
 SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4
+
+
+@njit(**NJIT_INLINE)
+def _soft(w, threshold):
+    if w > threshold:
+        return w - threshold
+    if w < -threshold:
+        return w + threshold
+    return 0.0
 
 
 @njit(**NJIT_INLINE)
@@ -24,10 +35,7 @@ def _finish(theta, grad, i, scale, lr, l1):
     # clear the gradient slot for the next batch
     grad[i] = 0.0
     if l1 > 0.0:
-        threshold = lr * scale * l1
-        w = theta[i]
-        theta[i] = w - threshold if w > threshold else (
-            w + threshold if w < -threshold else 0.0)
+        theta[i] = _soft(theta[i], lr * scale * l1)
 
 
 @njit(**NJIT_INLINE)
@@ -66,3 +74,63 @@ def update_range(code, update, theta, grad, state, lo, hi, hyper, t, lr, l2, l1)
             grad[i] += l2 * theta[i]
             _finish(theta, grad, i, rmsprop_update(theta, grad, state, i, hyper, t, lr),
                     lr, l1)
+
+
+@njit(**NJIT_INLINE)
+def update_one(code, update, theta, grad, state, i, hyper, t, lr, l2, l1):
+    """``update_range`` for one coordinate, without its loop set-up: the
+    sparse kernel updates scattered coordinates one at a time."""
+    grad[i] += l2 * theta[i]
+    if update is not None:
+        scale = update(theta, grad, state, i, hyper, t, lr)
+    elif code == SGD:
+        scale = sgd_update(theta, grad, state, i, hyper, t, lr)
+    elif code == ADAM:
+        scale = adam_update(theta, grad, state, i, hyper, t, lr)
+    elif code == MOMENTUM:
+        scale = momentum_update(theta, grad, state, i, hyper, t, lr)
+    elif code == ADAGRAD:
+        scale = adagrad_update(theta, grad, state, i, hyper, t, lr)
+    else:
+        scale = rmsprop_update(theta, grad, state, i, hyper, t, lr)
+    _finish(theta, grad, i, scale, lr, l1)
+
+
+@njit(**NJIT_INLINE)
+def catch_up(code, theta, state, i, hyper, t, s, e, lam, log_g, h, l2, l1):
+    """Bring coordinate ``i`` from local step ``s`` to ``e`` (``s < e``) of
+    steps in which its column had no non-zero: the lazy update of sparse data.
+
+    The prefix arrays over the epoch's steps hold ``lam[u] = sum lr``,
+    ``log_g[u] = sum log(1 - lr * l2)`` and ``h[u] = sum lr * l1 / G`` with
+    ``G = exp(log_g)``. Plain SGD is exact: each skipped step maps
+    ``w -> soft((1 - lr l2) w, lr l1)``, and ``k`` of them compose to
+    ``(G_e / G_s) soft(w, G_s (h_e - h_s))``. Other rules move by their
+    ``*_skip`` function (exact without penalty but for Adam's dropped drift);
+    their L2 / L1 terms are applied as decoupled shrinkage with the rule's
+    current step multiplier (an approximation). A user's rule (``code < 0``)
+    keeps its weight and state, with the same shrinkage at multiplier 1.
+    """
+    if code == SGD:
+        if l1 > 0.0:
+            theta[i] = _soft(theta[i], np.exp(log_g[s]) * (h[e] - h[s]))
+        if l2 > 0.0:
+            theta[i] *= np.exp(log_g[e] - log_g[s])
+        return
+    k = e - s
+    dlam = lam[e] - lam[s]
+    lr = dlam / k
+    if code == ADAM:
+        scale = adam_skip(theta, state, i, hyper, t, k, lr)
+    elif code == MOMENTUM:
+        scale = momentum_skip(theta, state, i, hyper, t, k, lr)
+    elif code == ADAGRAD:
+        scale = adagrad_skip(theta, state, i, hyper, t, k, lr)
+    elif code == RMSPROP:
+        scale = rmsprop_skip(theta, state, i, hyper, t, k, lr)
+    else:
+        scale = 1.0
+    if l1 > 0.0:
+        theta[i] = _soft(theta[i], l1 * scale * dlam)
+    if l2 > 0.0:
+        theta[i] *= np.exp(-l2 * scale * dlam)

@@ -20,6 +20,12 @@ def adagrad_update(theta, grad, state, i, hyper, t, lr):
     return scale
 
 
+@njit(**NJIT_INLINE)
+def adagrad_skip(theta, state, i, hyper, t, k, lr):
+    """``k`` steps without gradient change nothing (exact)."""
+    return 1.0 / (np.sqrt(state[i, 0]) + hyper[0])
+
+
 class AdaGrad(BaseSolver):
     r"""AdaGrad (Duchi, Hazan & Singer, 2011), PyTorch's formulation.
 

@@ -30,6 +30,17 @@ def adam_update(theta, grad, state, i, hyper, t, lr):
     return scale
 
 
+@njit(**NJIT_INLINE)
+def adam_skip(theta, state, i, hyper, t, k, lr):
+    """Lazy Adam: ``k`` steps without gradient decay the moments exactly,
+    but the drift they would have caused is dropped (as TensorFlow's
+    LazyAdam / PyTorch's SparseAdam). Returns the step multiplier at ``t``."""
+    state[i, 0] *= hyper[0] ** float(k)
+    state[i, 1] *= hyper[1] ** float(k)
+    v = max(state[i, 2], state[i, 1]) if hyper[3] != 0.0 else state[i, 1]
+    return 1.0 / (np.sqrt(v) / np.sqrt(1.0 - hyper[1] ** float(t)) + hyper[2])
+
+
 class Adam(BaseSolver):
     r"""Adam (Kingma & Ba, 2015) and AMSGrad, PyTorch's formulation.
 

@@ -26,6 +26,19 @@ def momentum_update(theta, grad, state, i, hyper, t, lr):
     return 1.0 / (1.0 - mu)
 
 
+@njit(**NJIT_INLINE)
+def momentum_skip(theta, state, i, hyper, t, k, lr):
+    """``k`` steps without gradient: the velocity decays by ``mu^k`` and the
+    weight drifts by ``lr * b * sum_{s=1..k} mu^s`` (times ``mu`` more for
+    Nesterov), exact for a constant ``lr`` (the mean step otherwise)."""
+    mu = hyper[0]
+    mu_k = mu ** float(k)
+    drift = lr * state[i, 0] * mu * (1.0 - mu_k) / (1.0 - mu)
+    theta[i] -= drift * mu if hyper[1] != 0.0 else drift
+    state[i, 0] *= mu_k
+    return 1.0 / (1.0 - mu)
+
+
 class Momentum(BaseSolver):
     r"""SGD with heavy-ball or Nesterov momentum (PyTorch's formulation).
 

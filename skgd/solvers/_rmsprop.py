@@ -21,6 +21,13 @@ def rmsprop_update(theta, grad, state, i, hyper, t, lr):
     return scale
 
 
+@njit(**NJIT_INLINE)
+def rmsprop_skip(theta, state, i, hyper, t, k, lr):
+    """``k`` steps without gradient decay ``v`` by ``rho^k`` (exact)."""
+    state[i, 0] *= hyper[0] ** float(k)
+    return 1.0 / (np.sqrt(state[i, 0]) + hyper[1])
+
+
 class RMSprop(BaseSolver):
     r"""RMSprop (Tieleman & Hinton, 2012), PyTorch's formulation.
 

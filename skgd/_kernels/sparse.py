@@ -1,0 +1,130 @@
+"""The epoch over CSR data with lazy updates: cost per batch ~ its non-zeros.
+
+A coordinate whose column has no non-zero in a mini-batch gets no data
+gradient at that step, only its penalty (and, for momentum-like rules, the
+motion stored in its state). Rather than touching all ``d`` columns at every
+step, each column records the step it is current to (``last``) and is brought
+up to date by :func:`~skgd._kernels.updates.catch_up` just before it is read;
+all columns are flushed at the end of the epoch. See ``catch_up`` for which
+rules this keeps exact.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._config import NJIT, NJIT_INLINE
+from .epoch import step_size
+from .losses import row_loss
+from .updates import catch_up, update_one
+
+# rebase the prefix products once they shrink below exp(-50), long before
+# h = sum(lr * l1 / G) could overflow
+_MIN_LOG_G = -50.0
+
+
+@njit(**NJIT_INLINE)
+def _catch_up_column(code, theta, state, j, d, k, hyper, t, s, e, lam, log_g, h, l2, l1):
+    if s < e:
+        for c in range(k):
+            catch_up(code, theta, state, c * (d + 1) + j, hyper, t, s, e, lam, log_g,
+                     h, l2, l1)
+
+
+def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
+                      theta, state, counters, d, k, fit_intercept, loss_code,
+                      loss_param, l2, l1, solver_code, hyper, schedule, eta0,
+                      power_t, optimal_init, alpha, mean_sw, loss_limit):
+    """One epoch over CSR rows ``order``; the arguments are those of
+    :func:`skgd._kernels.epoch._run_epoch` (no averaging: ASGD on sparse
+    data takes the dense-update kernel). Returns ``sum_r sw[r] * loss_r``,
+    or ``inf`` on divergence."""
+    n = order.shape[0]
+    n_steps = (n + batch_size - 1) // batch_size
+    lam = np.zeros(n_steps + 1)
+    log_g = np.zeros(n_steps + 1)
+    h = np.zeros(n_steps + 1)
+    # last[j]: the step column j is current to; u while it waits for step
+    # u's update (so it also marks the columns a batch touches)
+    last = np.zeros(d, dtype=np.int64)
+    max_row = 0
+    for r in range(indptr.shape[0] - 1):
+        max_row = max(max_row, indptr[r + 1] - indptr[r])
+    touched = np.empty(min(d, max_row * batch_size), dtype=np.int64)
+    grad = np.zeros(theta.shape[0], dtype=theta.dtype)
+    p = np.zeros(k, dtype=theta.dtype)
+    dloss = np.zeros(k, dtype=theta.dtype)
+    code = solver_code if update is None else -1
+    total = 0.0
+    u = 0
+    t = counters[0]
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        u += 1
+        t += 1
+        inv_norm = 1.0 / (mean_sw * (stop - start))
+        n_touched = 0
+        batch_loss = 0.0
+        for pos in range(start, stop):
+            r = order[pos]
+            for jj in range(indptr[r], indptr[r + 1]):
+                j = indices[jj]
+                if last[j] != u:
+                    _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j],
+                                     u - 1, lam, log_g, h, l2, l1)
+                    last[j] = u
+                    touched[n_touched] = j
+                    n_touched += 1
+            for c in range(k):
+                base = c * (d + 1)
+                acc = theta[base + d]
+                for jj in range(indptr[r], indptr[r + 1]):
+                    acc += data[jj] * theta[base + indices[jj]]
+                p[c] = acc
+            batch_loss += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
+            weight = sw[r] * inv_norm
+            for c in range(k):
+                g = dloss[c] * weight
+                if g != 0.0:
+                    base = c * (d + 1)
+                    for jj in range(indptr[r], indptr[r + 1]):
+                        grad[base + indices[jj]] += g * data[jj]
+                    grad[base + d] += g
+        mean_loss = batch_loss * inv_norm
+        if not (mean_loss <= loss_limit and mean_loss < np.inf):
+            return np.inf
+        total += batch_loss
+        lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
+        decay = 1.0 - lr * l2
+        if not decay > 0.0:  # a step that flips the weights' sign: diverging
+            return np.inf
+        lam[u] = lam[u - 1] + lr
+        log_g[u] = log_g[u - 1] + np.log(decay)
+        h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
+        for q in range(n_touched):
+            j = touched[q]
+            for c in range(k):
+                update_one(solver_code, update, theta, grad, state, c * (d + 1) + j,
+                           hyper, t, lr, l2, l1)
+        for c in range(k):
+            i = c * (d + 1) + d
+            if fit_intercept:  # never penalised
+                update_one(solver_code, update, theta, grad, state, i, hyper, t, lr,
+                           0.0, 0.0)
+            grad[i] = 0.0
+        counters[1] += stop - start
+        if log_g[u] < _MIN_LOG_G:  # flush everyone, then rebase the prefixes
+            for j in range(d):
+                _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u,
+                                 lam, log_g, h, l2, l1)
+                last[j] = u
+            log_g[u] = 0.0
+            h[u] = 0.0
+    for j in range(d):
+        _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u, lam, log_g,
+                         h, l2, l1)
+    counters[0] = t
+    return total
+
+
+run_epoch_sparse = njit(**NJIT)(_run_epoch_sparse)
+run_epoch_sparse_custom = njit(**dict(NJIT, cache=False))(_run_epoch_sparse)
