@@ -24,7 +24,9 @@ from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._kernels._config import N_HYPER
+from ._kernels.sgd1 import run_epoch_sgd1
 from ._kernels.sparse import run_epoch_sparse, run_epoch_sparse_custom
+from ._kernels.updates import SGD as SGD_CODE
 from ._kernels.epoch import (CONSTANT, OPTIMAL, run_epoch, run_epoch_custom,
                              zero_model_loss)
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
@@ -405,7 +407,18 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         lazy_sparse = data.sparse and progress.avg.shape[0] == 0
         sparse_kernel = run_epoch_sparse if solver._code is not None else run_epoch_sparse_custom
 
+        # plain SGD one row at a time, without L1 or averaging: the fused,
+        # weight-scaled loop of scikit-learn's _plain_sgd (dense and CSR)
+        fused_sgd = solver._code == SGD_CODE and l1 == 0.0 and progress.avg.shape[0] == 0
+
         def run(progress, order, batch, schedule_code, eta):
+            if fused_sgd and batch == 1:
+                return run_epoch_sgd1(
+                    data.X, data.data, data.indices, data.indptr, data.sparse, data.Y,
+                    data.sw, order, progress.theta, progress.counters, d, k,
+                    bool(self.fit_intercept), loss_code, float(loss_param), l2,
+                    schedule_code, float(eta), schedule.power(), optimal_init,
+                    float(self.alpha), mean_sw, loss_limit)
             if lazy_sparse:
                 return sparse_kernel(
                     update, data.data, data.indices, data.indptr, data.Y, data.sw,

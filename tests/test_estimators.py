@@ -382,3 +382,24 @@ def test_regressor_intercept_starts_at_the_mean(diabetes):
     assert reg.score(X, y_raw) > exact.score(X, y_raw) - 0.01
     one_step = GDRegressor(max_iter=1, tol=None, eta0=1e-12).fit(X, y_raw)
     np.testing.assert_allclose(one_step.intercept_, y_raw.mean(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_fused_sgd_weight_scale_folds_back_exactly(diabetes, layout):
+    # batch_size=1 plain SGD runs the weight-scaled fast path; a decay of
+    # 0.95 per row drives the scale below 1e-9 (and folds it back) several
+    # times an epoch. The iterates must still be those of the NumPy
+    # reference transcription of the update w <- w - lr (g x + l2 w).
+    import _reference as ref
+
+    X, y = diabetes
+    X = X[:200]
+    y = y[:200]
+    alpha, eta0 = 0.5, 0.1
+    Xin = X if layout == "dense" else sp.csr_matrix(X)
+    reg = GDRegressor(solver="sgd", batch_size=1, alpha=alpha, eta0=eta0,
+                      learning_rate="constant", shuffle=False, max_iter=2, tol=None)
+    reg.fit(Xin, y, intercept_init=0.0)
+    expected = ref.reference_fit(X, y, ref.sgd, 2, 1, eta0, "squared_error", l2=alpha)
+    np.testing.assert_allclose(reg.coef_, expected[0, :-1], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(reg.intercept_, expected[0, -1:], rtol=1e-9, atol=1e-12)
