@@ -89,7 +89,7 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     cache: Numba does not invalidate a cached caller when a callee defined in
     another file changes (numba/numba#1833); delete skgd's __pycache__/*.nb?"""
     from skgd._base import _hyper_tuple
-    from skgd._kernels.updates import update_range
+    from skgd._kernels.updates import update_list
 
     solver = make_solver()
     rng = np.random.default_rng(1)
@@ -104,8 +104,8 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     # the kernels' path: hyper-parameters as a padded tuple, the rule chosen
     # by its integer code; the gradient is consumed (zeroed) by the pass
     grad_b = grad.copy()
-    update_range(solver._code, None, theta_b, grad_b, state_b, 0, n,
-                 _hyper_tuple(solver), 3, 0.1, 0.0, 0.0)
+    update_list(solver._code, None, theta_b, grad_b, state_b, np.arange(n), 1, 0, n,
+                _hyper_tuple(solver), 3, 0.1, 0.0, 0.0)
     # equal to rounding: the fastmath flags let LLVM contract / reassociate
     # the inlined rule differently from the standalone one
     assert_allclose(theta_b, theta_a, rtol=1e-14, atol=1e-15,

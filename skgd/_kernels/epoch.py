@@ -15,7 +15,7 @@ from numba import njit
 
 from ._config import NJIT, NJIT_INLINE
 from .losses import row_loss
-from .updates import update_range
+from .updates import update_list
 
 # learning-rate formulas evaluated per update (per-epoch schedules such as
 # "adaptive" and "exponential" change eta0 between epochs, in Python)
@@ -99,6 +99,8 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     grad = np.zeros(n_params, dtype=theta.dtype)
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
+    columns = np.arange(d)
+    intercept = np.full(1, d)
     total = 0.0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -116,14 +118,13 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         counters[0] = t
         counters[1] += stop - start
         lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
+        update_list(solver_code, update, theta, grad, state, columns, k, d + 1, d,
+                    hyper, t, lr, l2, l1)
+        if fit_intercept:  # never penalised
+            update_list(solver_code, update, theta, grad, state, intercept, k, d + 1, 1,
+                        hyper, t, lr, 0.0, 0.0)
         for c in range(k):
-            base = c * (d + 1)
-            update_range(solver_code, update, theta, grad, state, base, base + d,
-                         hyper, t, lr, l2, l1)
-            if fit_intercept:  # never penalised
-                update_range(solver_code, update, theta, grad, state, base + d,
-                             base + d + 1, hyper, t, lr, 0.0, 0.0)
-            grad[base + d] = 0.0
+            grad[c * (d + 1) + d] = 0.0
         if avg.shape[0] > 0 and counters[1] >= average_start:
             counters[2] += 1
             inv = 1.0 / counters[2]

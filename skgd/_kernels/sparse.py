@@ -15,7 +15,7 @@ from numba import njit
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
-from .updates import catch_up, update_one
+from .updates import catch_up, update_list
 
 # rebase the prefix products once they shrink below exp(-50), long before
 # h = sum(lr * l1 / G) could overflow
@@ -54,6 +54,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
     code = solver_code if update is None else -1
+    intercept = np.full(1, d)
     total = 0.0
     u = 0
     t = counters[0]
@@ -100,17 +101,13 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         lam[u] = lam[u - 1] + lr
         log_g[u] = log_g[u - 1] + np.log(decay)
         h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
-        for q in range(n_touched):
-            j = touched[q]
-            for c in range(k):
-                update_one(solver_code, update, theta, grad, state, c * (d + 1) + j,
-                           hyper, t, lr, l2, l1)
+        update_list(solver_code, update, theta, grad, state, touched, k, d + 1,
+                    n_touched, hyper, t, lr, l2, l1)
+        if fit_intercept:  # never penalised
+            update_list(solver_code, update, theta, grad, state, intercept, k, d + 1, 1,
+                        hyper, t, lr, 0.0, 0.0)
         for c in range(k):
-            i = c * (d + 1) + d
-            if fit_intercept:  # never penalised
-                update_one(solver_code, update, theta, grad, state, i, hyper, t, lr,
-                           0.0, 0.0)
-            grad[i] = 0.0
+            grad[c * (d + 1) + d] = 0.0
         counters[1] += stop - start
         if log_g[u] < _MIN_LOG_G:  # flush everyone, then rebase the prefixes
             for j in range(d):

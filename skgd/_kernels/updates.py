@@ -1,6 +1,6 @@
 """Integer-code dispatch to the built-in update rules.
 
-Built-in solvers are reached through ``update_range(code, None, ...)`` rather
+Built-in solvers are reached through ``update_list(code, None, ...)`` rather
 than by passing their function to the epoch kernel: a cached kernel that receives
 a jitted function as an argument recompiles in every new process, while an
 integer code keeps the kernel loadable from Numba's on-disk cache.
@@ -39,61 +39,59 @@ def _finish(theta, grad, i, scale, lr, l1):
 
 
 @njit(**NJIT_INLINE)
-def update_range(code, update, theta, grad, state, lo, hi, hyper, t, lr, l2, l1):
-    """Update coordinates ``lo:hi`` from ``grad``, which is then zeroed.
+def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
+                hyper, t, lr, l2, l1):
+    """Update coordinates ``c * stride + columns[q]`` (``q < n_columns``, each
+    output ``c < k``) from ``grad``, which is then zeroed there.
 
     The L2 term ``l2 * theta`` is added to the gradient (as PyTorch's
     ``weight_decay``), the rule is applied, then the L1 proximal step.
-    ``update`` is None for built-in rules, chosen by ``code`` once per call
-    so that each coordinate loop is branch-free and vectorisable.
+    ``update`` is None for built-in rules, chosen by ``code`` once per call,
+    outside the loops: each loop is then branch-free, and what depends only
+    on ``t`` (Adam's bias corrections) is computed once per call. The dense
+    kernel passes every column, the sparse one those a batch touched.
     """
     if update is not None:
-        for i in range(lo, hi):
-            grad[i] += l2 * theta[i]
-            _finish(theta, grad, i, update(theta, grad, state, i, hyper, t, lr), lr, l1)
+        for c in range(k):
+            for q in range(n_columns):
+                i = c * stride + columns[q]
+                grad[i] += l2 * theta[i]
+                _finish(theta, grad, i, update(theta, grad, state, i, hyper, t, lr), lr, l1)
     elif code == SGD:
-        for i in range(lo, hi):
-            grad[i] += l2 * theta[i]
-            _finish(theta, grad, i, sgd_update(theta, grad, state, i, hyper, t, lr), lr, l1)
+        for c in range(k):
+            for q in range(n_columns):
+                i = c * stride + columns[q]
+                grad[i] += l2 * theta[i]
+                _finish(theta, grad, i, sgd_update(theta, grad, state, i, hyper, t, lr),
+                        lr, l1)
     elif code == ADAM:
-        for i in range(lo, hi):
-            grad[i] += l2 * theta[i]
-            _finish(theta, grad, i, adam_update(theta, grad, state, i, hyper, t, lr), lr, l1)
+        for c in range(k):
+            for q in range(n_columns):
+                i = c * stride + columns[q]
+                grad[i] += l2 * theta[i]
+                _finish(theta, grad, i, adam_update(theta, grad, state, i, hyper, t, lr),
+                        lr, l1)
     elif code == MOMENTUM:
-        for i in range(lo, hi):
-            grad[i] += l2 * theta[i]
-            _finish(theta, grad, i, momentum_update(theta, grad, state, i, hyper, t, lr),
-                    lr, l1)
+        for c in range(k):
+            for q in range(n_columns):
+                i = c * stride + columns[q]
+                grad[i] += l2 * theta[i]
+                _finish(theta, grad, i,
+                        momentum_update(theta, grad, state, i, hyper, t, lr), lr, l1)
     elif code == ADAGRAD:
-        for i in range(lo, hi):
-            grad[i] += l2 * theta[i]
-            _finish(theta, grad, i, adagrad_update(theta, grad, state, i, hyper, t, lr),
-                    lr, l1)
+        for c in range(k):
+            for q in range(n_columns):
+                i = c * stride + columns[q]
+                grad[i] += l2 * theta[i]
+                _finish(theta, grad, i,
+                        adagrad_update(theta, grad, state, i, hyper, t, lr), lr, l1)
     else:
-        for i in range(lo, hi):
-            grad[i] += l2 * theta[i]
-            _finish(theta, grad, i, rmsprop_update(theta, grad, state, i, hyper, t, lr),
-                    lr, l1)
-
-
-@njit(**NJIT_INLINE)
-def update_one(code, update, theta, grad, state, i, hyper, t, lr, l2, l1):
-    """``update_range`` for one coordinate, without its loop set-up: the
-    sparse kernel updates scattered coordinates one at a time."""
-    grad[i] += l2 * theta[i]
-    if update is not None:
-        scale = update(theta, grad, state, i, hyper, t, lr)
-    elif code == SGD:
-        scale = sgd_update(theta, grad, state, i, hyper, t, lr)
-    elif code == ADAM:
-        scale = adam_update(theta, grad, state, i, hyper, t, lr)
-    elif code == MOMENTUM:
-        scale = momentum_update(theta, grad, state, i, hyper, t, lr)
-    elif code == ADAGRAD:
-        scale = adagrad_update(theta, grad, state, i, hyper, t, lr)
-    else:
-        scale = rmsprop_update(theta, grad, state, i, hyper, t, lr)
-    _finish(theta, grad, i, scale, lr, l1)
+        for c in range(k):
+            for q in range(n_columns):
+                i = c * stride + columns[q]
+                grad[i] += l2 * theta[i]
+                _finish(theta, grad, i,
+                        rmsprop_update(theta, grad, state, i, hyper, t, lr), lr, l1)
 
 
 @njit(**NJIT_INLINE)
