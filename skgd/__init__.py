@@ -8,10 +8,12 @@ on dense or sparse data.
 
 from . import schedules, solvers
 from ._classifier import GDClassifier
+from ._distillation import DistillationClassifier
 from ._regressor import GDRegressor
+from ._transfer import warm_start_from
 from .exceptions import DivergenceError
 
 __version__ = "0.1.0"
 
-__all__ = ["GDClassifier", "GDRegressor", "DivergenceError", "solvers", "schedules",
-           "__version__"]
+__all__ = ["GDClassifier", "GDRegressor", "DistillationClassifier", "warm_start_from",
+           "DivergenceError", "solvers", "schedules", "__version__"]

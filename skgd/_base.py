@@ -59,6 +59,27 @@ def _hyper_tuple(solver):
     return tuple(values + [0.0] * (N_HYPER - len(values)))
 
 
+def _unpack_init(coef_init, intercept_init, encoding):
+    """``coef_init`` given as a fitted linear model (skgd or scikit-learn:
+    anything with ``coef_`` and ``intercept_``): its arrays, its intercept
+    unless ``intercept_init`` is given, and its classes checked."""
+    if not hasattr(coef_init, "coef_"):
+        return coef_init, intercept_init
+    model = coef_init
+    classes = encoding.get("classes_")
+    if (classes is not None and hasattr(model, "classes_")
+            and not np.array_equal(np.asarray(model.classes_), classes)):
+        raise ValueError(
+            f"coef_init: the model was fitted on classes {model.classes_!r}, "
+            f"but y has classes {classes!r}; they must be the same."
+        )
+    coef = model.coef_
+    coef = coef.toarray() if sp.issparse(coef) else np.asarray(coef)
+    if intercept_init is None:
+        intercept_init = np.asarray(getattr(model, "intercept_", 0.0), dtype=np.float64)
+    return coef, intercept_init
+
+
 def _rescaled_weights(sw, dtype):
     """``sw`` as ``dtype``, times the power of two that brings its largest
     value near 1 when it is far from 1.
@@ -120,11 +141,14 @@ class _Progress:
     eta: float  # current base learning rate
     epochs: int  # epochs run so far (n_iter_)
     loss_curve: list
+    # theta where this training run began (fit, first partial_fit, or the
+    # model given to warm_start_from): penalty_reference="init" pulls to it
+    start: np.ndarray
 
     def copy(self):
         return _Progress(self.theta.copy(), self.state.copy(), self.avg.copy(),
                          self.counters.copy(), self.eta, self.epochs,
-                         list(self.loss_curve))
+                         list(self.loss_curve), self.start.copy())
 
 
 class BaseGD(BaseEstimator, metaclass=ABCMeta):
@@ -148,6 +172,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "warm_start": ["boolean"],
+        "penalty_reference": [StrOptions({"init"}), "array-like", None],
+        "freeze_features": ["array-like", None],
+        "freeze_intercept": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "n_jobs": [Integral, None],
@@ -155,7 +182,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
 
     # ---- subclass hooks -------------------------------------------------
     @abstractmethod
-    def _encode(self, y, classes, reset, dtype, partial):
+    def _encode(self, y, classes, reset, dtype, partial, soft=None):
         """Targets as an ``(n, k)`` array of ``dtype``; returns (Y, encoding),
         encoding being the attributes committed on success (e.g. classes_)."""
 
@@ -164,7 +191,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         """(kernel loss code, loss parameter) for ``n_outputs`` outputs."""
 
     @abstractmethod
-    def _sample_weight(self, y, sample_weight, X, encoding, partial):
+    def _sample_weight(self, y, sample_weight, X, encoding, partial, soft=None):
         """Per-row weights, class weights folded in."""
 
     @abstractmethod
@@ -176,16 +203,21 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         """Set ``coef_`` and ``intercept_`` from flat parameters."""
 
     # ---- public API ------------------------------------------------------
-    def _fit(self, X, y, coef_init, intercept_init, sample_weight):
+    def _fit(self, X, y, coef_init, intercept_init, sample_weight, soft=None):
+        # soft: GDClassifier.fit_soft's (n, n_classes) target rows; y then
+        # holds their most likely labels (for validation splits and scores)
         self._check_params()
         with self._atomic():
             X, y = self._validate_X_y(X, y, reset=True, dtype=[np.float64, np.float32])
             Y, encoding = self._encode(y, None, reset=True, dtype=X.dtype,
-                                       partial=False)
-            sw = self._sample_weight(y, sample_weight, X, encoding, partial=False)
+                                       partial=False, soft=soft)
+            sw = self._sample_weight(y, sample_weight, X, encoding, partial=False,
+                                     soft=soft)
             sw = _rescaled_weights(sw, X.dtype)
             n_outputs = Y.shape[1]
             d = X.shape[1]
+            coef_init, intercept_init = _unpack_init(coef_init, intercept_init,
+                                                     encoding)
             theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
                                         X.dtype, self._start_intercept(Y, sw))
             solver = get_solver(self.solver)
@@ -333,7 +365,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             theta=theta, state=solver.init_state(n_params, X.dtype),
             avg=np.zeros(n_params if self.average else 0, dtype=X.dtype),
             counters=np.zeros(3, dtype=np.int64),
-            eta=self._initial_eta(solver, X, sw, n_outputs), epochs=0, loss_curve=[])
+            eta=self._initial_eta(solver, X, sw, n_outputs), epochs=0, loss_curve=[],
+            start=theta.copy())
 
     def _initial_eta(self, solver, X, sw, n_outputs):
         if self.eta0 != "auto":
@@ -355,9 +388,11 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         ratio = {"l2": 0.0, "l1": 1.0, "elasticnet": float(self.l1_ratio)}[self.penalty]
         return float(self.alpha) * (1.0 - ratio), float(self.alpha) * ratio
 
-    def _objective_penalty(self, theta, d, k):
+    def _objective_penalty(self, theta, d, k, theta0):
         l2, l1 = self._penalty()
         coef = theta.reshape(k, d + 1)[:, :d].astype(np.float64)
+        if theta0.shape[0]:
+            coef = coef - theta0.reshape(k, d + 1)[:, :d]
         return 0.5 * l2 * np.sum(coef * coef) + l1 * np.sum(np.abs(coef))
 
     def _optimal_init(self, loss_code, loss_param):
@@ -367,6 +402,44 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         typw = np.sqrt(1.0 / np.sqrt(self.alpha))
         eta0 = typw / max(1.0, loss_derivative(loss_code, -typw, 1.0, loss_param))
         return 1.0 / (eta0 * self.alpha)
+
+    def _penalty_centre(self, progress, d, k):
+        """The L2-SP reference laid out as theta, or empty (penalty toward 0)."""
+        ref = self.penalty_reference
+        if ref is None:
+            return np.zeros(0, dtype=progress.theta.dtype)
+        if isinstance(ref, str):  # "init": where this training run began
+            return progress.start.astype(progress.theta.dtype)
+        coef = np.asarray(getattr(ref, "coef_", ref), dtype=np.float64)
+        if coef.size != k * d:
+            raise ValueError(
+                f"penalty_reference has shape {coef.shape}; expected ({k}, {d})"
+                + (f" or ({d},)" if k == 1 else "") + "."
+            )
+        if not np.all(np.isfinite(coef)):
+            raise ValueError("penalty_reference must be finite.")
+        centre = np.zeros((k, d + 1), dtype=progress.theta.dtype)
+        centre[:, :d] = coef.reshape(k, d)
+        return centre.ravel()
+
+    def _frozen_mask(self, d):
+        """freeze_features as a bool (d,) mask, or empty when nothing is frozen."""
+        if self.freeze_features is None:
+            return np.zeros(0, dtype=np.bool_)
+        mask = np.asarray(self.freeze_features)
+        if mask.dtype.kind in "iu" and mask.ndim == 1:  # column indices
+            if mask.size and not (0 <= mask.min() and mask.max() < d):
+                raise ValueError(
+                    f"freeze_features has column indices outside [0, {d})."
+                )
+            mask = np.isin(np.arange(d), mask)
+        if mask.dtype != np.bool_ or mask.shape != (d,):
+            raise ValueError(
+                "freeze_features must be a boolean mask of shape (n_features,) = "
+                f"({d},) or an array of column indices; got {mask.dtype} array "
+                f"of shape {mask.shape}."
+            )
+        return mask if mask.any() else np.zeros(0, dtype=np.bool_)
 
     def _batch_rows(self, n):
         return n if self.batch_size == "full" else min(int(self.batch_size), n)
@@ -407,32 +480,38 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         lazy_sparse = data.sparse and progress.avg.shape[0] == 0
         sparse_kernel = run_epoch_sparse if solver._code is not None else run_epoch_sparse_custom
 
+        theta0 = _readonly(self._penalty_centre(progress, d, k))
+        frozen = _readonly(self._frozen_mask(d))
+        fit_intercept = bool(self.fit_intercept) and not self.freeze_intercept
+
         # plain SGD one row at a time, without L1 or averaging: the fused,
-        # weight-scaled loop of scikit-learn's _plain_sgd (dense and CSR)
-        fused_sgd = solver._code == SGD_CODE and l1 == 0.0 and progress.avg.shape[0] == 0
+        # weight-scaled loop of scikit-learn's _plain_sgd (dense and CSR);
+        # its weight scale shrinks toward 0 only, and it updates every column
+        fused_sgd = (solver._code == SGD_CODE and l1 == 0.0 and progress.avg.shape[0] == 0
+                     and theta0.shape[0] == 0 and frozen.shape[0] == 0)
 
         def run(progress, order, batch, schedule_code, eta):
             if fused_sgd and batch == 1:
                 return run_epoch_sgd1(
                     data.X, data.data, data.indices, data.indptr, data.sparse, data.Y,
                     data.sw, order, progress.theta, progress.counters, d, k,
-                    bool(self.fit_intercept), loss_code, float(loss_param), l2,
+                    fit_intercept, loss_code, float(loss_param), l2,
                     schedule_code, float(eta), schedule.power(), optimal_init,
                     float(self.alpha), mean_sw, loss_limit)
             if lazy_sparse:
                 return sparse_kernel(
                     update, data.data, data.indices, data.indptr, data.Y, data.sw,
                     order, batch, progress.theta, progress.state, progress.counters,
-                    d, k, bool(self.fit_intercept), loss_code, float(loss_param), l2,
+                    d, k, fit_intercept, loss_code, float(loss_param), l2,
                     l1, solver_code, hyper, schedule_code, float(eta), schedule.power(),
-                    optimal_init, float(self.alpha), mean_sw, loss_limit)
+                    optimal_init, float(self.alpha), mean_sw, loss_limit, theta0, frozen)
             return kernel(
                 update, data.X, data.data, data.indices, data.indptr, data.sparse,
                 data.Y, data.sw, order, batch, progress.theta, progress.state,
-                progress.avg, progress.counters, d, k, bool(self.fit_intercept),
+                progress.avg, progress.counters, d, k, fit_intercept,
                 loss_code, float(loss_param), l2, l1, solver_code, hyper,
                 schedule_code, float(eta), schedule.power(), optimal_init,
-                float(self.alpha), average_start, mean_sw, loss_limit)
+                float(self.alpha), average_start, mean_sw, loss_limit, theta0, frozen)
 
         def last_update_blew_up(progress, order):
             # the kernel checks a batch's loss before its update, so no later
@@ -484,7 +563,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     f"(now {self.eta0!r}) or scale the data (e.g. StandardScaler); "
                     "the model was left as it was before this call."
                 )
-            objective = loss_sum / sw_sum + self._objective_penalty(progress.theta, d, k)
+            objective = loss_sum / sw_sum + self._objective_penalty(progress.theta, d, k,
+                                                                    theta0)
             progress.loss_curve.append(objective)
             if self.verbose:
                 print(f"-- Epoch {progress.epochs}: objective {objective:.6g}, "

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, check_array
 
 from ._base import BaseGD
 from ._kernels.losses import LOG, MULTINOMIAL
@@ -16,6 +16,35 @@ from ._losses import CLASSIFICATION_LOSSES
 from ._docstrings import COMMON_PARAMETERS, COMMON_ATTRIBUTES
 
 PROBABILISTIC_LOSSES = ("log_loss", "modified_huber")
+
+
+def _check_soft_targets(proba, classes):
+    """(sorted classes, float64 proba with columns in that order)."""
+    proba = check_array(proba, ensure_2d=False, dtype=np.float64,
+                        input_name="proba")
+    if proba.ndim == 1:
+        proba = np.column_stack([1.0 - proba, proba])
+    if proba.ndim != 2 or proba.shape[1] < 2:
+        raise ValueError(
+            f"proba must have shape (n_samples, n_classes) with n_classes >= 2, "
+            f"or (n_samples,) for two classes; got {proba.shape}."
+        )
+    classes = np.arange(proba.shape[1]) if classes is None else np.asarray(classes)
+    if classes.ndim != 1 or classes.shape[0] != proba.shape[1]:
+        raise ValueError(
+            f"classes has {classes.size} labels but proba has {proba.shape[1]} "
+            "columns; they must match."
+        )
+    if np.unique(classes).shape[0] != classes.shape[0]:
+        raise ValueError(f"classes has repeated labels: {classes!r}.")
+    row_sums = proba.sum(axis=1)
+    if np.any(proba < 0) or not np.allclose(row_sums, 1.0, rtol=0, atol=1e-6):
+        raise ValueError(
+            "proba must hold probability rows: non-negative values summing to 1 "
+            f"(row sums range from {row_sums.min():.6g} to {row_sums.max():.6g})."
+        )
+    order = np.argsort(classes, kind="stable")
+    return classes[order], proba[:, order] / row_sums[:, None]
 
 
 class GDClassifier(ClassifierMixin, BaseGD):
@@ -102,6 +131,9 @@ class GDClassifier(ClassifierMixin, BaseGD):
         class_weight=None,
         average=False,
         warm_start=False,
+        penalty_reference=None,
+        freeze_features=None,
+        freeze_intercept=False,
         random_state=None,
         verbose=0,
         n_jobs=None,
@@ -125,6 +157,9 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.class_weight = class_weight
         self.average = average
         self.warm_start = warm_start
+        self.penalty_reference = penalty_reference
+        self.freeze_features = freeze_features
+        self.freeze_intercept = freeze_intercept
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
@@ -148,6 +183,57 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self
         """
         return self._fit(X, y, coef_init, intercept_init, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_soft(self, X, proba, classes=None, sample_weight=None, coef_init=None,
+                 intercept_init=None):
+        """Fit on soft targets: a probability distribution over the classes
+        for each row, instead of one label (``loss="log_loss"`` only).
+
+        Minimises the cross-entropy ``-sum_c q_ic log p_c(x_i)`` (weighted
+        mean, plus the penalty) with ``q_i`` the row ``proba[i]``; one-hot rows
+        give exactly :meth:`fit` on their labels. Every solver, batch size and
+        input layout of :meth:`fit` works; the targets of knowledge
+        distillation (see :class:`skgd.DistillationClassifier`) or of label
+        smoothing are of this kind.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+            Target probabilities, each row non-negative and summing to 1
+            (rows are renormalised within 1e-6). A 1-D array is the
+            probability of the second class of a binary problem.
+        classes : array-like of shape (n_classes,), default=None
+            The label of each column of ``proba``; default
+            ``0..n_classes-1``. Columns are reordered to sorted ``classes_``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            ``class_weight`` multiplies in each row's expected class weight.
+        coef_init, intercept_init : as in :meth:`fit`
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgd import GDClassifier
+        >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+        >>> proba = np.array([[0.9, 0.1], [0.7, 0.3], [0.3, 0.7], [0.1, 0.9]])
+        >>> clf = GDClassifier(random_state=0).fit_soft(X, proba, classes=["a", "b"])
+        >>> clf.predict([[-3.0], [3.0]]).tolist()
+        ['a', 'b']
+        """
+        if self.loss != "log_loss":
+            raise ValueError(
+                f"fit_soft needs loss='log_loss' (cross-entropy on probability "
+                f"targets); got loss={self.loss!r}."
+            )
+        classes, proba = _check_soft_targets(proba, classes)
+        y = classes[np.argmax(proba, axis=1)]
+        return self._fit(X, y, coef_init, intercept_init, sample_weight,
+                         soft=(classes, proba))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -230,7 +316,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
         return np.log(self.predict_proba(X))
 
     # ---- BaseGD hooks ----------------------------------------------------
-    def _encode(self, y, classes, reset, dtype, partial):
+    def _encode(self, y, classes, reset, dtype, partial, soft=None):
+        if soft is not None:  # fit_soft: y are soft's labels, sorted classes
+            classes_, proba = soft
+            Y = proba[:, 1:] if classes_.shape[0] == 2 else proba
+            return np.ascontiguousarray(Y, dtype=dtype), {"classes_": classes_}
         check_classification_targets(y)
         if reset:
             if classes is None and partial:
@@ -263,13 +353,23 @@ class GDClassifier(ClassifierMixin, BaseGD):
             hard = 2.0 * hard - 1.0
         return np.ascontiguousarray(hard, dtype=dtype), {"classes_": classes_}
 
-    def _sample_weight(self, y, sample_weight, X, encoding, partial):
+    def _sample_weight(self, y, sample_weight, X, encoding, partial, soft=None):
         # given weights stay float64 until BaseGD rescales them into X's dtype
         sw = _check_sample_weight(
             sample_weight, X, ensure_non_negative=True,
             dtype=X.dtype if sample_weight is None else np.float64)
         if self.class_weight is not None:
             classes_ = encoding["classes_"]
+            if soft is not None:
+                # a soft row's weight is its expected class weight; "balanced"
+                # counts each class by its total probability
+                proba = soft[1]
+                if self.class_weight == "balanced":
+                    weights = proba.shape[0] / (proba.shape[1] * proba.sum(axis=0))
+                else:
+                    weights = compute_class_weight(self.class_weight, classes=classes_,
+                                                   y=classes_)
+                return sw * (proba @ weights)
             weights = compute_class_weight(self.class_weight, classes=classes_, y=y)
             if not np.all(np.isfinite(weights) & (weights >= 0)):
                 raise ValueError(

@@ -84,6 +84,27 @@ or BaseSolver, default="adam"
         solver's state (moments, velocity), ``t_`` and the schedule start
         afresh; use ``partial_fit`` to continue with them.
 
+    penalty_reference : None, "init" or array-like, default=None
+        The centre of the penalty (L2-SP, Li et al. 2018): ``None`` penalises
+        ``w`` (the usual pull toward zero); ``"init"`` penalises ``w - w0``
+        with ``w0`` the coefficients training started from (``coef_init``,
+        the warm-started model, :func:`skgd.warm_start_from`'s model; zeros
+        for a fresh start), so ``"l2"`` becomes ``0.5 * ||w - w0||^2`` and
+        ``"l1"`` ``||w - w0||_1``; an array of the shape of ``coef_`` (or a
+        fitted linear model) gives ``w0`` itself. Every solver, dense and
+        sparse.
+
+    freeze_features : None or array-like of bool (n_features,) or int, \
+default=None
+        Coefficients that do not train: a boolean mask over the features (or
+        their column indices). They keep, bit for bit, the value training
+        started from (for every output); the others train as usual.
+
+    freeze_intercept : bool, default=False
+        Keep the intercept at the value training started from
+        (``intercept_init``, the warm-started model's; else the default
+        start) instead of learning it.
+
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling and the validation split.
 

@@ -85,6 +85,9 @@ class GDRegressor(RegressorMixin, BaseGD):
         validation_fraction=0.1,
         average=False,
         warm_start=False,
+        penalty_reference=None,
+        freeze_features=None,
+        freeze_intercept=False,
         random_state=None,
         verbose=0,
         n_jobs=None,
@@ -108,6 +111,9 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.validation_fraction = validation_fraction
         self.average = average
         self.warm_start = warm_start
+        self.penalty_reference = penalty_reference
+        self.freeze_features = freeze_features
+        self.freeze_intercept = freeze_intercept
         self.random_state = random_state
         self.verbose = verbose
         self.n_jobs = n_jobs
@@ -158,7 +164,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         return scores if self._y_2d else scores[:, 0]
 
     # ---- BaseGD hooks ----------------------------------------------------
-    def _encode(self, y, classes, reset, dtype, partial):
+    def _encode(self, y, classes, reset, dtype, partial, soft=None):
         try:
             with np.errstate(over="ignore"):  # checked just below
                 Y = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=dtype)
@@ -187,7 +193,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         # thousands of steps just to reach the mean of unscaled targets
         return np.average(Y, axis=0, weights=sw)
 
-    def _sample_weight(self, y, sample_weight, X, encoding, partial):
+    def _sample_weight(self, y, sample_weight, X, encoding, partial, soft=None):
         # given weights stay float64 until BaseGD rescales them into X's dtype
         return _check_sample_weight(
             sample_weight, X, ensure_non_negative=True,

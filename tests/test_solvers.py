@@ -105,7 +105,7 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     # by its integer code; the gradient is consumed (zeroed) by the pass
     grad_b = grad.copy()
     update_list(solver._code, None, theta_b, grad_b, state_b, np.arange(n), 1, 0, n,
-                _hyper_tuple(solver), 3, 0.1, 0.0, 0.0)
+                _hyper_tuple(solver), 3, 0.1, 0.0, 0.0, np.zeros(0))
     # equal to rounding: the fastmath flags let LLVM contract / reassociate
     # the inlined rule differently from the standalone one
     assert_allclose(theta_b, theta_a, rtol=1e-14, atol=1e-15,
@@ -651,7 +651,8 @@ def test_epoch_kernel_stops_on_non_finite_loss(bad):
         loss_code=losses.SQUARED_ERROR, loss_param=0.0, l2=0.0, l1=0.0,
         solver_code=updates.SGD, hyper=np.zeros(0), schedule=epoch.CONSTANT,
         eta0=0.1, power_t=0.0, optimal_init=0.0, alpha=0.0, average_start=1,
-        mean_sw=1.0, loss_limit=np.inf)
+        mean_sw=1.0, loss_limit=np.inf, theta0=ro(np.zeros(0)),
+        frozen=ro(np.zeros(0, dtype=bool)))
     names = inspect.signature(epoch.run_epoch.py_func).parameters
     total = epoch.run_epoch(*[args[name] for name in names])
     assert not np.isfinite(total)

@@ -77,11 +77,37 @@ def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
     return total
 
 
+@njit(**NJIT_INLINE)
+def trainable_columns(frozen, d):
+    """Indices of the columns that train: all ``d`` unless ``frozen`` (a
+    bool (d,) mask, or empty) marks some."""
+    if frozen.shape[0] == 0:
+        return np.arange(d)
+    n = 0
+    for j in range(d):
+        n += not frozen[j]
+    columns = np.empty(n, dtype=np.int64)
+    n = 0
+    for j in range(d):
+        if not frozen[j]:
+            columns[n] = j
+            n += 1
+    return columns
+
+
+@njit(**NJIT_INLINE)
+def clear_frozen(grad, frozen, d, k):
+    for c in range(k):
+        for j in range(d):
+            if frozen[j]:
+                grad[c * (d + 1) + j] = 0.0
+
+
 def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
                batch_size, theta, state, avg, counters, d, k, fit_intercept,
                loss_code, loss_param, l2, l1, solver_code, hyper,
                schedule, eta0, power_t, optimal_init, alpha, average_start,
-               mean_sw, loss_limit):
+               mean_sw, loss_limit, theta0, frozen):
     """One epoch of mini-batch updates; returns ``sum_r sw[r] * loss_r``.
 
     update : None for the built-in solvers (dispatched by ``solver_code``),
@@ -89,6 +115,11 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     counters : int64 (3,) [updates t, samples seen, averaged updates],
         updated in place so the schedule and averaging resume across calls.
     avg : averaged parameters (ASGD), or an empty array when not averaging.
+    theta0 : the penalty's centre (L2-SP), laid out as ``theta``, or empty
+        for the usual penalty toward zero.
+    frozen : bool (d,) mask of feature columns never updated (bit for bit),
+        or empty when every column trains; a frozen intercept is
+        ``fit_intercept=False`` here.
 
     Returns early with ``inf`` as soon as a batch's weighted mean loss is
     not finite or exceeds ``loss_limit`` (divergence); the caller then
@@ -99,7 +130,8 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     grad = np.zeros(n_params, dtype=theta.dtype)
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
-    columns = np.arange(d)
+    columns = trainable_columns(frozen, d)
+    n_columns = columns.shape[0]
     intercept = np.full(1, d)
     total = 0.0
     for start in range(0, n, batch_size):
@@ -118,13 +150,15 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         counters[0] = t
         counters[1] += stop - start
         lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
-        update_list(solver_code, update, theta, grad, state, columns, k, d + 1, d,
-                    hyper, t, lr, l2, l1)
+        update_list(solver_code, update, theta, grad, state, columns, k, d + 1,
+                    n_columns, hyper, t, lr, l2, l1, theta0)
         if fit_intercept:  # never penalised
             update_list(solver_code, update, theta, grad, state, intercept, k, d + 1, 1,
-                        hyper, t, lr, 0.0, 0.0)
+                        hyper, t, lr, 0.0, 0.0, theta0)
         for c in range(k):
             grad[c * (d + 1) + d] = 0.0
+        if n_columns < d:  # the frozen columns' gradients, never applied
+            clear_frozen(grad, frozen, d, k)
         if avg.shape[0] > 0 and counters[1] >= average_start:
             counters[2] += 1
             inv = 1.0 / counters[2]

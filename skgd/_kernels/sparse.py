@@ -23,20 +23,23 @@ _MIN_LOG_G = -50.0
 
 
 @njit(**NJIT_INLINE)
-def _catch_up_column(code, theta, state, j, d, k, hyper, t, s, e, lam, log_g, h, l2, l1):
+def _catch_up_column(code, theta, state, j, d, k, hyper, t, s, e, lam, log_g, h, l2, l1,
+                     theta0):
     if s < e:
         for c in range(k):
             catch_up(code, theta, state, c * (d + 1) + j, hyper, t, s, e, lam, log_g,
-                     h, l2, l1)
+                     h, l2, l1, theta0)
 
 
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                       theta, state, counters, d, k, fit_intercept, loss_code,
                       loss_param, l2, l1, solver_code, hyper, schedule, eta0,
-                      power_t, optimal_init, alpha, mean_sw, loss_limit):
+                      power_t, optimal_init, alpha, mean_sw, loss_limit, theta0,
+                      frozen):
     """One epoch over CSR rows ``order``; the arguments are those of
     :func:`skgd._kernels.epoch._run_epoch` (no averaging: ASGD on sparse
-    data takes the dense-update kernel). Returns ``sum_r sw[r] * loss_r``,
+    data takes the dense-update kernel). A frozen column (``frozen[j]``) is
+    never caught up nor updated: its gradient is cleared unused. Returns ``sum_r sw[r] * loss_r``,
     or ``inf`` on divergence."""
     n = order.shape[0]
     n_steps = (n + batch_size - 1) // batch_size
@@ -46,10 +49,13 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     # last[j]: the step column j is current to; u while it waits for step
     # u's update (so it also marks the columns a batch touches)
     last = np.zeros(d, dtype=np.int64)
+    has_frozen = frozen.shape[0] > 0
     max_row = 0
     for r in range(indptr.shape[0] - 1):
         max_row = max(max_row, indptr[r + 1] - indptr[r])
     touched = np.empty(min(d, max_row * batch_size), dtype=np.int64)
+    # frozen columns a batch touched: their gradient slots to clear
+    held = np.empty(touched.shape[0] if has_frozen else 0, dtype=np.int64)
     grad = np.zeros(theta.shape[0], dtype=theta.dtype)
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
@@ -64,14 +70,20 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         t += 1
         inv_norm = 1.0 / (mean_sw * (stop - start))
         n_touched = 0
+        n_held = 0
         batch_loss = 0.0
         for pos in range(start, stop):
             r = order[pos]
             for jj in range(indptr[r], indptr[r + 1]):
                 j = indices[jj]
                 if last[j] != u:
+                    if has_frozen and frozen[j]:
+                        last[j] = u
+                        held[n_held] = j
+                        n_held += 1
+                        continue
                     _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j],
-                                     u - 1, lam, log_g, h, l2, l1)
+                                     u - 1, lam, log_g, h, l2, l1, theta0)
                     last[j] = u
                     touched[n_touched] = j
                     n_touched += 1
@@ -102,23 +114,27 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         log_g[u] = log_g[u - 1] + np.log(decay)
         h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
         update_list(solver_code, update, theta, grad, state, touched, k, d + 1,
-                    n_touched, hyper, t, lr, l2, l1)
+                    n_touched, hyper, t, lr, l2, l1, theta0)
         if fit_intercept:  # never penalised
             update_list(solver_code, update, theta, grad, state, intercept, k, d + 1, 1,
-                        hyper, t, lr, 0.0, 0.0)
+                        hyper, t, lr, 0.0, 0.0, theta0)
         for c in range(k):
             grad[c * (d + 1) + d] = 0.0
+            for q in range(n_held):
+                grad[c * (d + 1) + held[q]] = 0.0
         counters[1] += stop - start
         if log_g[u] < _MIN_LOG_G:  # flush everyone, then rebase the prefixes
             for j in range(d):
-                _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u,
-                                 lam, log_g, h, l2, l1)
+                if not (has_frozen and frozen[j]):
+                    _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u,
+                                     lam, log_g, h, l2, l1, theta0)
                 last[j] = u
             log_g[u] = 0.0
             h[u] = 0.0
     for j in range(d):
-        _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u, lam, log_g,
-                         h, l2, l1)
+        if not (has_frozen and frozen[j]):
+            _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u, lam,
+                             log_g, h, l2, l1, theta0)
     counters[0] = t
     return total
 

@@ -30,22 +30,32 @@ def _soft(w, threshold):
 
 
 @njit(**NJIT_INLINE)
-def _finish(theta, grad, i, scale, lr, l1):
-    # the L1 proximal step (soft-thresholding, scaled like the update), then
-    # clear the gradient slot for the next batch
+def _reference(theta0, i):
+    # the point the penalty pulls towards: 0, or the L2-SP reference
+    # (``theta0`` is empty when there is none; one specialisation either way)
+    return theta0[i] if theta0.shape[0] > 0 else 0.0
+
+
+@njit(**NJIT_INLINE)
+def _finish(theta, grad, i, scale, lr, l1, w0):
+    # the L1 proximal step toward w0 (soft-thresholding of w - w0, scaled
+    # like the update), then clear the gradient slot for the next batch;
+    # with w0 = 0 this is bit for bit the plain step (w - 0 == w, 0 + v == v)
     grad[i] = 0.0
     if l1 > 0.0:
-        theta[i] = _soft(theta[i], lr * scale * l1)
+        theta[i] = w0 + _soft(theta[i] - w0, lr * scale * l1)
 
 
 @njit(**NJIT_INLINE)
 def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
-                hyper, t, lr, l2, l1):
+                hyper, t, lr, l2, l1, theta0):
     """Update coordinates ``c * stride + columns[q]`` (``q < n_columns``, each
     output ``c < k``) from ``grad``, which is then zeroed there.
 
-    The L2 term ``l2 * theta`` is added to the gradient (as PyTorch's
-    ``weight_decay``), the rule is applied, then the L1 proximal step.
+    The L2 term ``l2 * (theta - theta0)`` is added to the gradient (as
+    PyTorch's ``weight_decay``), the rule is applied, then the L1 proximal
+    step toward ``theta0``; ``theta0`` is the L2-SP reference (same layout as
+    ``theta``), or empty for the usual pull toward zero.
     ``update`` is None for built-in rules, chosen by ``code`` once per call,
     outside the loops: each loop is then branch-free, and what depends only
     on ``t`` (Adam's bias corrections) is computed once per call. The dense
@@ -55,47 +65,53 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
-                grad[i] += l2 * theta[i]
-                _finish(theta, grad, i, update(theta, grad, state, i, hyper, t, lr), lr, l1)
+                w0 = _reference(theta0, i)
+                grad[i] += l2 * (theta[i] - w0)
+                _finish(theta, grad, i, update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
     elif code == SGD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
-                grad[i] += l2 * theta[i]
+                w0 = _reference(theta0, i)
+                grad[i] += l2 * (theta[i] - w0)
                 _finish(theta, grad, i, sgd_update(theta, grad, state, i, hyper, t, lr),
-                        lr, l1)
+                        lr, l1, w0)
     elif code == ADAM:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
-                grad[i] += l2 * theta[i]
+                w0 = _reference(theta0, i)
+                grad[i] += l2 * (theta[i] - w0)
                 _finish(theta, grad, i, adam_update(theta, grad, state, i, hyper, t, lr),
-                        lr, l1)
+                        lr, l1, w0)
     elif code == MOMENTUM:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
-                grad[i] += l2 * theta[i]
+                w0 = _reference(theta0, i)
+                grad[i] += l2 * (theta[i] - w0)
                 _finish(theta, grad, i,
-                        momentum_update(theta, grad, state, i, hyper, t, lr), lr, l1)
+                        momentum_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
     elif code == ADAGRAD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
-                grad[i] += l2 * theta[i]
+                w0 = _reference(theta0, i)
+                grad[i] += l2 * (theta[i] - w0)
                 _finish(theta, grad, i,
-                        adagrad_update(theta, grad, state, i, hyper, t, lr), lr, l1)
+                        adagrad_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
     else:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
-                grad[i] += l2 * theta[i]
+                w0 = _reference(theta0, i)
+                grad[i] += l2 * (theta[i] - w0)
                 _finish(theta, grad, i,
-                        rmsprop_update(theta, grad, state, i, hyper, t, lr), lr, l1)
+                        rmsprop_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
 
 
 @njit(**NJIT_INLINE)
-def catch_up(code, theta, state, i, hyper, t, s, e, lam, log_g, h, l2, l1):
+def catch_up(code, theta, state, i, hyper, t, s, e, lam, log_g, h, l2, l1, theta0):
     """Bring coordinate ``i`` from local step ``s`` to ``e`` (``s < e``) of
     steps in which its column had no non-zero: the lazy update of sparse data.
 
@@ -108,12 +124,15 @@ def catch_up(code, theta, state, i, hyper, t, s, e, lam, log_g, h, l2, l1):
     their L2 / L1 terms are applied as decoupled shrinkage with the rule's
     current step multiplier (an approximation). A user's rule (``code < 0``)
     keeps its weight and state, with the same shrinkage at multiplier 1.
+    With an L2-SP reference ``theta0`` all of this applies to
+    ``theta - theta0`` (the penalty's centre moves, its form does not).
     """
+    w0 = _reference(theta0, i)
     if code == SGD:
         if l1 > 0.0:
-            theta[i] = _soft(theta[i], np.exp(log_g[s]) * (h[e] - h[s]))
+            theta[i] = w0 + _soft(theta[i] - w0, np.exp(log_g[s]) * (h[e] - h[s]))
         if l2 > 0.0:
-            theta[i] *= np.exp(log_g[e] - log_g[s])
+            theta[i] = w0 + (theta[i] - w0) * np.exp(log_g[e] - log_g[s])
         return
     k = e - s
     dlam = lam[e] - lam[s]
@@ -129,6 +148,6 @@ def catch_up(code, theta, state, i, hyper, t, s, e, lam, log_g, h, l2, l1):
     else:
         scale = 1.0
     if l1 > 0.0:
-        theta[i] = _soft(theta[i], l1 * scale * dlam)
+        theta[i] = w0 + _soft(theta[i] - w0, l1 * scale * dlam)
     if l2 > 0.0:
-        theta[i] *= np.exp(-l2 * scale * dlam)
+        theta[i] = w0 + (theta[i] - w0) * np.exp(-l2 * scale * dlam)
