@@ -209,8 +209,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         self._check_params()
         with self._atomic():
             X, y = self._validate_X_y(X, y, reset=True, dtype=[np.float64, np.float32])
-            Y, encoding = self._encode(y, None, reset=True, dtype=X.dtype,
-                                       partial=False, soft=soft)
+            Y, encoding = self._encode(y, self._start_classes(coef_init), reset=True,
+                                       dtype=X.dtype, partial=False, soft=soft)
             sw = self._sample_weight(y, sample_weight, X, encoding, partial=False,
                                      soft=soft)
             sw = _rescaled_weights(sw, X.dtype)
@@ -320,6 +320,10 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.clear()
             self.__dict__.update(snapshot)
             raise
+
+    def _start_classes(self, coef_init):
+        """Classes a fit starting from a model keeps (None: those of y)."""
+        return None
 
     def _start_intercept(self, Y, sw):
         """Intercept a fit starts from when none is given (zeros here)."""

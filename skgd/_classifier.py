@@ -316,6 +316,15 @@ class GDClassifier(ClassifierMixin, BaseGD):
         return np.log(self.predict_proba(X))
 
     # ---- BaseGD hooks ----------------------------------------------------
+    def _start_classes(self, coef_init):
+        # fine-tuning on a few rows that miss some classes keeps the model's
+        # classes (those of coef_init's model, or of the warm-started fit)
+        if hasattr(coef_init, "classes_"):
+            return np.asarray(coef_init.classes_)
+        if coef_init is None and self.warm_start and hasattr(self, "classes_"):
+            return self.classes_
+        return None
+
     def _encode(self, y, classes, reset, dtype, partial, soft=None):
         if soft is not None:  # fit_soft: y are soft's labels, sorted classes
             classes_, proba = soft

@@ -1,10 +1,11 @@
 """DistillationClassifier: a GDClassifier student taught by any classifier."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -49,6 +50,12 @@ class DistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         Weight of the teacher's targets; ``1 - alpha`` goes to the labels.
     prefit : bool, default=False
         Use ``teacher`` as given (already fitted) instead of fitting a clone.
+    unlabeled : int, str or None, default=None
+        A label that marks unlabeled rows (``-1`` in scikit-learn's
+        semi-supervised estimators): the teacher is fitted without them and
+        the student learns the teacher's targets alone there, so a large
+        unlabeled transfer set carries the teacher's knowledge to the
+        student. ``None``: every row is labeled.
 
     Attributes
     ----------
@@ -79,15 +86,17 @@ class DistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "prefit": ["boolean"],
+        "unlabeled": [Integral, str, None],
     }
 
     def __init__(self, teacher, student=None, *, temperature=1.0, alpha=0.5,
-                 prefit=False):
+                 prefit=False, unlabeled=None):
         self.teacher = teacher
         self.student = student
         self.temperature = temperature
         self.alpha = alpha
         self.prefit = prefit
+        self.unlabeled = unlabeled
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
@@ -105,27 +114,34 @@ class DistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         -------
         self
         """
+        y = np.asarray(y)
+        labeled = (np.ones(y.shape[0], dtype=bool) if self.unlabeled is None
+                   else y != self.unlabeled)
         if self.prefit:
             check_is_fitted(self.teacher)
             teacher = self.teacher
         else:
             teacher = clone(self.teacher)
+            rows = np.flatnonzero(labeled)
+            X_labeled = X if labeled.all() else _safe_indexing(X, rows)
             if sample_weight is None:
-                teacher.fit(X, y)
+                teacher.fit(X_labeled, y[rows])
             else:
-                teacher.fit(X, y, sample_weight=sample_weight)
+                teacher.fit(X_labeled, y[rows],
+                            sample_weight=np.asarray(sample_weight)[rows])
         classes = np.asarray(teacher.classes_)
-        y = np.asarray(y)
-        unseen = np.setdiff1d(np.unique(y), classes)
+        unseen = np.setdiff1d(np.unique(y[labeled]), classes)
         if unseen.size:
             raise ValueError(
                 f"y has labels {unseen!r} that the teacher does not know "
                 f"(its classes_ are {classes!r})."
             )
-        targets = self.alpha * self.soft_targets(X, teacher)
+        soft = self.soft_targets(X, teacher)
+        targets = self.alpha * soft
         hard = np.zeros_like(targets)
-        hard[np.arange(y.shape[0]), np.searchsorted(classes, y)] = 1.0
+        hard[np.flatnonzero(labeled), np.searchsorted(classes, y[labeled])] = 1.0
         targets += (1.0 - self.alpha) * hard
+        targets[~labeled] = soft[~labeled]
         student = GDClassifier() if self.student is None else clone(self.student)
         student.fit_soft(X, targets, classes=classes, sample_weight=sample_weight)
         self.teacher_, self.student_ = teacher, student

@@ -202,3 +202,20 @@ def test_distillation_is_a_scikit_learn_estimator():
     assert prefit.teacher_ is teacher
     with pytest.raises(ValueError, match="teacher does not know"):
         DistillationClassifier(teacher, prefit=True).fit(X, np.where(y == 0, 7, y))
+
+
+def test_unlabeled_rows_take_the_teachers_targets_only():
+    X, y, _ = _data(3)
+    y_partial = y.copy()
+    y_partial[40:] = -1
+    student = GDClassifier(max_iter=3, tol=None, random_state=0)
+    model = DistillationClassifier(LogisticRegression(), student, alpha=0.3,
+                                   temperature=2.0, unlabeled=-1).fit(X, y_partial)
+    teacher = LogisticRegression().fit(X[:40], y[:40])
+    assert_allclose(model.teacher_.coef_, teacher.coef_)
+    soft = softmax(np.log(teacher.predict_proba(X)) / 2.0, axis=1)
+    targets = soft.copy()
+    targets[:40] = 0.3 * soft[:40] + 0.7 * np.eye(3)[y[:40]]
+    direct = clone(student).fit_soft(X, targets)
+    assert_allclose(model.student_.coef_, direct.coef_, rtol=1e-10, atol=1e-12)
+    assert_array_equal(model.classes_, [0, 1, 2])

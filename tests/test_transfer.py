@@ -293,3 +293,19 @@ def test_freeze_features_by_index_and_bad_masks():
         GDRegressor(freeze_features=np.ones(5, bool)).fit(X, y)
     with pytest.raises(ValueError, match="freeze_features"):
         GDRegressor(freeze_features=[7]).fit(X, y)
+
+
+def test_fine_tuning_on_rows_missing_classes_keeps_the_model_classes():
+    X, y = _classification(3)
+    source = LogisticRegression().fit(X, y)
+    few = np.flatnonzero(y != "c")[:10]  # no "c" among them
+    for model in (warm_start_from(source, max_iter=2, tol=None),
+                  GDClassifier(max_iter=2, tol=None)):
+        if model.warm_start:
+            model.fit(X[few], y[few])
+        else:
+            model.fit(X[few], y[few], coef_init=source)
+        assert_array_equal(model.classes_, source.classes_)
+        assert model.coef_.shape == source.coef_.shape
+    with pytest.raises(ValueError, match="not in classes"):
+        warm_start_from(source).fit(X[:5], ["a", "b", "q", "a", "b"])
