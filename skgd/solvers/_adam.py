@@ -32,13 +32,25 @@ def adam_update(theta, grad, state, i, hyper, t, lr):
 
 @njit(**NJIT_INLINE)
 def adam_skip(theta, state, i, hyper, t, k, lr):
-    """Lazy Adam: ``k`` steps without gradient decay the moments exactly,
-    but the drift they would have caused is dropped (as TensorFlow's
-    LazyAdam / PyTorch's SparseAdam). Returns the step multiplier at ``t``."""
-    state[i, 0] *= hyper[0] ** float(k)
-    state[i, 1] *= hyper[1] ** float(k)
+    """``k`` steps without gradient, the lazy update of sparse data.
+
+    The moments decay exactly (``m *= beta_1^k``, ``v *= beta_2^k``). The
+    drift they cause has no closed form (``epsilon`` and the bias corrections
+    change along the way); with those frozen at step ``t`` the ratio
+    ``m / sqrt(v)`` shrinks by ``r = beta_1 / sqrt(beta_2)`` per step, giving
+    the geometric sum ``r (1 - r^k) / (1 - r)`` of the current step. Returns
+    the step multiplier at ``t``.
+    """
+    beta_1, beta_2 = hyper[0], hyper[1]
+    bias_1 = 1.0 - beta_1 ** float(t)
+    bias_2 = 1.0 - beta_2 ** float(t)
     v = max(state[i, 2], state[i, 1]) if hyper[3] != 0.0 else state[i, 1]
-    return 1.0 / (np.sqrt(v) / np.sqrt(1.0 - hyper[1] ** float(t)) + hyper[2])
+    scale = 1.0 / (np.sqrt(v) / np.sqrt(bias_2) + hyper[2])
+    r = beta_1 / np.sqrt(beta_2)
+    theta[i] -= lr / bias_1 * state[i, 0] * scale * r * (1.0 - r ** float(k)) / (1.0 - r)
+    state[i, 0] *= beta_1 ** float(k)
+    state[i, 1] *= beta_2 ** float(k)
+    return scale
 
 
 class Adam(BaseSolver):
