@@ -19,6 +19,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skgd import DistillationClassifier, GDClassifier
 from skgd._kernels.losses import LOG, MULTINOMIAL, row_loss
@@ -219,3 +220,10 @@ def test_unlabeled_rows_take_the_teachers_targets_only():
     direct = clone(student).fit_soft(X, targets)
     assert_allclose(model.student_.coef_, direct.coef_, rtol=1e-10, atol=1e-12)
     assert_array_equal(model.classes_, [0, 1, 2])
+
+
+@parametrize_with_checks(
+    [DistillationClassifier(LogisticRegression(),
+                            GDClassifier(max_iter=20, random_state=0))])
+def test_distillation_passes_estimator_checks(estimator, check):
+    check(estimator)

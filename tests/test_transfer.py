@@ -309,3 +309,16 @@ def test_fine_tuning_on_rows_missing_classes_keeps_the_model_classes():
         assert model.coef_.shape == source.coef_.shape
     with pytest.raises(ValueError, match="not in classes"):
         warm_start_from(source).fit(X[:5], ["a", "b", "q", "a", "b"])
+
+
+def test_grid_search_fine_tunes_every_candidate_from_a_fitted_model():
+    X, y = _classification(3)
+    source = LogisticRegression().fit(X, y)
+    search = GridSearchCV(
+        GDClassifier(penalty_reference="init", max_iter=3, tol=None, random_state=0),
+        {"alpha": [1e-3, 1e-1], "freeze_intercept": [False, True]}, cv=2)
+    search.fit(X, y, coef_init=source)  # a model is passed through unsplit
+    best = search.best_estimator_
+    assert_array_equal(best.classes_, source.classes_)
+    if best.freeze_intercept:
+        assert_array_equal(best.intercept_, source.intercept_)
