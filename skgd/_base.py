@@ -443,7 +443,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 f"({d},) or an array of column indices; got {mask.dtype} array "
                 f"of shape {mask.shape}."
             )
-        return mask if mask.any() else np.zeros(0, dtype=np.bool_)
+        # contiguous: a strided mask would compile another kernel specialisation
+        return np.ascontiguousarray(mask) if mask.any() else np.zeros(0, dtype=np.bool_)
 
     def _batch_rows(self, n):
         return n if self.batch_size == "full" else min(int(self.batch_size), n)

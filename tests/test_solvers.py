@@ -701,6 +701,11 @@ SIGNATURE_SCRIPT = textwrap.dedent("""
         GDClassifier(solver="rmsprop", **common).fit(Xv, y > 0)
         GDClassifier(solver="adagrad", loss="hinge", **common).fit(
             Xv, np.digitize(y, [-1.0, 1.0]))
+        # L2-SP and freezing (a strided mask) share the same kernels
+        GDClassifier(solver="adam", penalty_reference="init", freeze_intercept=True,
+                     freeze_features=np.repeat([True, False], Xv.shape[1])[::2],
+                     **common).fit(
+            Xv, y > 0, coef_init=np.ones(Xv.shape[1]))
     print(len(run_epoch.signatures))
 """)
 
