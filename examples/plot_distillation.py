@@ -104,6 +104,17 @@ for i, n_labeled in enumerate(LABELED):
 print(f"\n(total time {time.perf_counter() - start:.1f} s)")
 
 # %%
+# Reading the results
+# -------------------
+# Measured on one machine: on these pixels a linear model is already close
+# to the kernel teacher (0.841 vs 0.860 with 50 labels, 0.929 vs 0.933 with
+# 200), so there is little to distil. Distillation pays where labels are
+# scarcest and unlabeled rows plentiful: with 50 labels the student trained
+# on the teacher's probabilities over the unlabeled images reaches the
+# teacher (0.860 vs 0.841 without distillation); with 200 labels the gains
+# are within the spread between splits.
+
+# %%
 # Plot
 # ----
 if not args.no_plot:

@@ -13,8 +13,13 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import minimize
 from scipy.special import expit
 from sklearn.base import clone
-from sklearn.linear_model import (LogisticRegression, Ridge, RidgeClassifier,
-                                  SGDClassifier, SGDRegressor)
+from sklearn.linear_model import (
+    LogisticRegression,
+    Ridge,
+    RidgeClassifier,
+    SGDClassifier,
+    SGDRegressor,
+)
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import LinearSVC
 
