@@ -238,7 +238,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 self.best_validation_score_ = None
         return self
 
-    def _partial_fit(self, X, y, classes, sample_weight):
+    def _partial_fit(self, X, y, classes, sample_weight, soft=None):
         first_call = not hasattr(self, "_progress")
         if not first_call:
             # scikit-learn's _fit_context skips validation once fitted; a
@@ -249,8 +249,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             dtype = [np.float64, np.float32] if first_call else self._progress.theta.dtype
             X, y = self._validate_X_y(X, y, reset=first_call, dtype=dtype)
             Y, encoding = self._encode(y, classes, reset=first_call,
-                                       dtype=X.dtype, partial=True)
-            sw = self._sample_weight(y, sample_weight, X, encoding, partial=True)
+                                       dtype=X.dtype, partial=True, soft=soft)
+            sw = self._sample_weight(y, sample_weight, X, encoding, partial=True,
+                                     soft=soft)
             sw = _rescaled_weights(sw, X.dtype)
             solver = get_solver(self.solver)
             d = X.shape[1]

@@ -236,6 +236,37 @@ class GDClassifier(ClassifierMixin, BaseGD):
                          soft=(classes, proba))
 
     @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit_soft(self, X, proba, classes=None, sample_weight=None):
+        """:meth:`partial_fit` on soft targets (see :meth:`fit_soft`): one
+        epoch over the given rows; solver state and ``t_`` carry over.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            The label of each column of ``proba``; default ``classes_`` once
+            fitted, else ``0..n_classes-1``.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        if self.loss != "log_loss":
+            raise ValueError(
+                f"partial_fit_soft needs loss='log_loss'; got loss={self.loss!r}."
+            )
+        if self.class_weight == "balanced":
+            raise ValueError("class_weight='balanced' is not supported for "
+                             "partial_fit_soft; pass the weights as a dict.")
+        if classes is None and hasattr(self, "classes_"):
+            classes = self.classes_
+        classes, proba = _check_soft_targets(proba, classes)
+        y = classes[np.argmax(proba, axis=1)]
+        return self._partial_fit(X, y, classes, sample_weight, soft=(classes, proba))
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over the given rows; solver state and ``t_`` carry over.
 
@@ -328,6 +359,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
     def _encode(self, y, classes, reset, dtype, partial, soft=None):
         if soft is not None:  # fit_soft: y are soft's labels, sorted classes
             classes_, proba = soft
+            if not reset and not np.array_equal(classes_, self.classes_):
+                raise ValueError(
+                    f"proba's classes {classes_!r} differ from the model's "
+                    f"classes_ {self.classes_!r}."
+                )
             Y = proba[:, 1:] if classes_.shape[0] == 2 else proba
             return np.ascontiguousarray(Y, dtype=dtype), {"classes_": classes_}
         check_classification_targets(y)

@@ -227,3 +227,20 @@ def test_unlabeled_rows_take_the_teachers_targets_only():
                             GDClassifier(max_iter=20, random_state=0))])
 def test_distillation_passes_estimator_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=LAYOUT_IDS)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_soft_streams_like_partial_fit(solver, layout):
+    X, y, proba = _data(3)
+    hard = GDClassifier(solver=solver, random_state=0)
+    soft = GDClassifier(solver=solver, random_state=0)
+    for chunk in (slice(0, 45), slice(45, None)):
+        hard.partial_fit(layout(X[chunk]), y[chunk], classes=[0, 1, 2])
+        soft.partial_fit_soft(layout(X[chunk]), np.eye(3)[y[chunk]])
+    assert_array_equal(soft.coef_, hard.coef_)
+    assert soft.t_ == hard.t_
+    soft.partial_fit_soft(layout(X), proba)  # real soft rows continue the stream
+    assert soft.n_iter_ == 3
+    with pytest.raises(ValueError, match="differ"):
+        soft.partial_fit_soft(X, proba, classes=[0, 1, 5])
