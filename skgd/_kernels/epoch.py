@@ -63,7 +63,8 @@ def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
         total += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
         weight = sw[r] * inv_norm
         for c in range(p.shape[0]):
-            g = dloss[c] * weight
+            dloss[c] *= weight  # g stays in theta's dtype (float32 stays float32)
+            g = dloss[c]
             if g == 0.0:
                 continue
             base = c * (d + 1)

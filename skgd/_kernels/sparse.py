@@ -96,7 +96,8 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
             batch_loss += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
             weight = sw[r] * inv_norm
             for c in range(k):
-                g = dloss[c] * weight
+                dloss[c] *= weight  # g stays in theta's dtype (float32 stays float32)
+                g = dloss[c]
                 if g != 0.0:
                     base = c * (d + 1)
                     for jj in range(indptr[r], indptr[r + 1]):
