@@ -15,7 +15,7 @@ from numba import njit
 
 from ._config import NJIT, NJIT_INLINE
 from .losses import row_loss
-from .updates import update_list
+from .updates import apply_step
 
 # learning-rate formulas evaluated per update (per-epoch schedules such as
 # "adaptive" and "exponential" change eta0 between epochs, in Python)
@@ -151,13 +151,8 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         counters[0] = t
         counters[1] += stop - start
         lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
-        update_list(solver_code, update, theta, grad, state, columns, k, d + 1,
-                    n_columns, hyper, t, lr, l2, l1, theta0)
-        if fit_intercept:  # never penalised
-            update_list(solver_code, update, theta, grad, state, intercept, k, d + 1, 1,
-                        hyper, t, lr, 0.0, 0.0, theta0)
-        for c in range(k):
-            grad[c * (d + 1) + d] = 0.0
+        apply_step(solver_code, update, theta, grad, state, columns, n_columns,
+                   intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept)
         if n_columns < d:  # the frozen columns' gradients, never applied
             clear_frozen(grad, frozen, d, k)
         if avg.shape[0] > 0 and counters[1] >= average_start:

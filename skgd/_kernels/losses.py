@@ -19,7 +19,7 @@ modified Huber branches) are those of scikit-learn's ``_sgd_fast`` so that
 import numpy as np
 from numba import njit
 
-from ._config import NJIT, NJIT_INLINE
+from ._config import NJIT_INLINE
 
 LOG = 0
 MULTINOMIAL = 1

@@ -15,7 +15,7 @@ from numba import njit
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
-from .updates import catch_up, update_list
+from .updates import apply_step, catch_up
 
 # rebase the prefix products once they shrink below exp(-50), long before
 # h = sum(lr * l1 / G) could overflow
@@ -114,13 +114,9 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         lam[u] = lam[u - 1] + lr
         log_g[u] = log_g[u - 1] + np.log(decay)
         h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
-        update_list(solver_code, update, theta, grad, state, touched, k, d + 1,
-                    n_touched, hyper, t, lr, l2, l1, theta0)
-        if fit_intercept:  # never penalised
-            update_list(solver_code, update, theta, grad, state, intercept, k, d + 1, 1,
-                        hyper, t, lr, 0.0, 0.0, theta0)
+        apply_step(solver_code, update, theta, grad, state, touched, n_touched,
+                   intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept)
         for c in range(k):
-            grad[c * (d + 1) + d] = 0.0
             for q in range(n_held):
                 grad[c * (d + 1) + held[q]] = 0.0
         counters[1] += stop - start

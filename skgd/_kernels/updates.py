@@ -111,6 +111,21 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
 
 
 @njit(**NJIT_INLINE)
+def apply_step(code, update, theta, grad, state, columns, n_columns, intercept, k, d,
+               hyper, t, lr, l2, l1, theta0, fit_intercept):
+    """One update of a batch: the coefficients of ``columns[:n_columns]``
+    (penalised), then the intercepts (never penalised); every intercept
+    gradient is cleared, also when the intercepts are not fitted."""
+    update_list(code, update, theta, grad, state, columns, k, d + 1, n_columns,
+                hyper, t, lr, l2, l1, theta0)
+    if fit_intercept:
+        update_list(code, update, theta, grad, state, intercept, k, d + 1, 1, hyper, t,
+                    lr, 0.0, 0.0, theta0)
+    for c in range(k):
+        grad[c * (d + 1) + d] = 0.0
+
+
+@njit(**NJIT_INLINE)
 def catch_up(code, theta, state, i, hyper, t, s, e, lam, log_g, h, l2, l1, theta0):
     """Bring coordinate ``i`` from local step ``s`` to ``e`` (``s < e``) of
     steps in which its column had no non-zero: the lazy update of sparse data.
