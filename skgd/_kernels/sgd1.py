@@ -37,6 +37,9 @@ def _run_epoch_sgd1(X, data, indices, indptr, sparse, Y, sw, order, theta,
         t += 1
         for c in range(k):
             base = c * (d + 1)
+            # written out rather than shared with epoch.decision_row: an
+            # inlined row-dot helper measured ~35% slower here (dense
+            # batch_size=1: 0.61 -> 0.85 of SGDClassifier's epoch time)
             acc = 0.0
             if sparse:
                 for jj in range(indptr[r], indptr[r + 1]):
