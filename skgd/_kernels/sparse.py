@@ -52,7 +52,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     has_frozen = frozen.shape[0] > 0
     max_row = 0
     for r in range(indptr.shape[0] - 1):
-        max_row = max(max_row, indptr[r + 1] - indptr[r])
+        max_row = max(max_row, np.int64(indptr[r + 1]) - np.int64(indptr[r]))
     touched = np.empty(min(d, max_row * batch_size), dtype=np.int64)
     # frozen columns a batch touched: their gradient slots to clear
     held = np.empty(touched.shape[0] if has_frozen else 0, dtype=np.int64)
@@ -91,7 +91,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                 base = c * (d + 1)
                 acc = theta[base + d]
                 for jj in range(indptr[r], indptr[r + 1]):
-                    acc += data[jj] * theta[base + indices[jj]]
+                    acc += data[jj] * theta[np.uint64(base) + indices[jj]]
                 p[c] = acc
             batch_loss += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
             weight = sw[r] * inv_norm
@@ -101,7 +101,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                 if g != 0.0:
                     base = c * (d + 1)
                     for jj in range(indptr[r], indptr[r + 1]):
-                        grad[base + indices[jj]] += g * data[jj]
+                        grad[np.uint64(base) + indices[jj]] += g * data[jj]
                     grad[base + d] += g
         mean_loss = batch_loss * inv_norm
         if not (mean_loss <= loss_limit and mean_loss < np.inf):
