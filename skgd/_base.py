@@ -23,12 +23,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._kernels._config import N_HYPER
-from ._kernels.sgd1 import run_epoch_sgd1
-from ._kernels.sparse import run_epoch_sparse, run_epoch_sparse_custom
-from ._kernels.updates import SGD as SGD_CODE
-from ._kernels.epoch import (CONSTANT, OPTIMAL, run_epoch, run_epoch_custom,
-                             zero_model_loss)
+from ._epoch_runner import EpochRunner
+from ._kernels.epoch import CONSTANT, OPTIMAL
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
 from .exceptions import DivergenceError
 from .schedules import SCHEDULES, BaseSchedule, get_schedule
@@ -41,8 +37,6 @@ from .solvers import SOLVERS, BaseSolver, get_solver
 # integer in Numba, where uint64 + int64 is a float); indptr keeps its width.
 # The dense path's placeholders share the int32-CSR specialisation.
 _PLACEHOLDER_INDEX = np.uint32
-# see _train: a batch loss this many times the zero model's counts as divergence
-_BLOWUP_FACTOR = 1e4
 
 
 def _readonly(a):
@@ -51,16 +45,6 @@ def _readonly(a):
     view = a.view()
     view.flags.writeable = False
     return view
-
-
-def _hyper_tuple(solver):
-    values = [float(v) for v in np.asarray(solver.hyper(), dtype=np.float64).ravel()]
-    if len(values) > N_HYPER:
-        raise ValueError(
-            f"{type(solver).__name__}.hyper() returned {len(values)} values; "
-            f"the kernels take at most {N_HYPER}."
-        )
-    return tuple(values + [0.0] * (N_HYPER - len(values)))
 
 
 def _unpack_init(coef_init, intercept_init, encoding):
@@ -487,55 +471,25 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         average_start = 1 if self.average is True else min(int(self.average),
                                                            np.iinfo(np.int64).max)
         batch = self._batch_rows(n)
-        kernel, update, solver_code = (
-            (run_epoch, None, solver._code) if solver._code is not None
-            else (run_epoch_custom, type(solver).update, -1))
-        hyper = _hyper_tuple(solver)
         rng = check_random_state(self.random_state)
         shuffle = self.shuffle and batch < n
-        # a batch loss 1e4 times that of the all-zero model means the iterates
-        # are blowing up: stop the epoch at once, while the "adaptive" retry
-        # can still help and before the weights reach 1e100 on the way to inf
-        reference = zero_model_loss(data.Y, data.sw, loss_code, float(loss_param))
-        loss_limit = _BLOWUP_FACTOR * reference if reference > 0 else np.inf
-
-        # CSR input takes the lazy kernel (cost ~ non-zeros per batch), but
-        # for averaging, which needs every coordinate at every step
-        lazy_sparse = data.sparse and progress.avg.shape[0] == 0
-        sparse_kernel = run_epoch_sparse if solver._code is not None else run_epoch_sparse_custom
-
         theta0 = _readonly(self._penalty_centre(progress, d, k))
         frozen = _readonly(self._frozen_mask(d))
-        fit_intercept = bool(self.fit_intercept) and not self.freeze_intercept
+        runner = EpochRunner(
+            data, d, k, solver=solver, loss_code=loss_code, loss_param=loss_param,
+            l2=l2, l1=l1, fit_intercept=bool(self.fit_intercept) and not self.freeze_intercept,
+            power_t=schedule.power(), optimal_init=optimal_init, alpha=float(self.alpha),
+            average_start=average_start, mean_sw=mean_sw, theta0=theta0, frozen=frozen,
+            averaging=progress.avg.shape[0] > 0, n_jobs=self.n_jobs)
+        with runner:
+            return self._epochs(runner, progress, rng, shuffle, batch, schedule, sw_sum,
+                                d, k, theta0, max_epochs, validation, stop_rules)
 
-        # plain SGD one row at a time, without L1 or averaging: the fused,
-        # weight-scaled loop of scikit-learn's _plain_sgd (dense and CSR);
-        # its weight scale shrinks toward 0 only, and it updates every column
-        fused_sgd = (solver._code == SGD_CODE and l1 == 0.0 and progress.avg.shape[0] == 0
-                     and theta0.shape[0] == 0 and frozen.shape[0] == 0)
-
-        def run(progress, order, batch, schedule_code, eta):
-            if fused_sgd and batch == 1:
-                return run_epoch_sgd1(
-                    data.X, data.data, data.indices, data.indptr, data.sparse, data.Y,
-                    data.sw, order, progress.theta, progress.counters, d, k,
-                    fit_intercept, loss_code, float(loss_param), l2,
-                    schedule_code, float(eta), schedule.power(), optimal_init,
-                    float(self.alpha), mean_sw, loss_limit)
-            if lazy_sparse:
-                return sparse_kernel(
-                    update, data.data, data.indices, data.indptr, data.Y, data.sw,
-                    order, batch, progress.theta, progress.state, progress.counters,
-                    d, k, fit_intercept, loss_code, float(loss_param), l2,
-                    l1, solver_code, hyper, schedule_code, float(eta), schedule.power(),
-                    optimal_init, float(self.alpha), mean_sw, loss_limit, theta0, frozen)
-            return kernel(
-                update, data.X, data.data, data.indices, data.indptr, data.sparse,
-                data.Y, data.sw, order, batch, progress.theta, progress.state,
-                progress.avg, progress.counters, d, k, fit_intercept,
-                loss_code, float(loss_param), l2, l1, solver_code, hyper,
-                schedule_code, float(eta), schedule.power(), optimal_init,
-                float(self.alpha), average_start, mean_sw, loss_limit, theta0, frozen)
+    def _epochs(self, runner, progress, rng, shuffle, batch, schedule, sw_sum, d, k,
+                theta0, max_epochs, validation, stop_rules):
+        """The epoch loop of ``_train``: stopping rules and divergence retries."""
+        n = runner.data.n_samples
+        run = runner.run
 
         def last_update_blew_up(progress, order):
             # the kernel checks a batch's loss before its update, so no later
@@ -543,7 +497,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             # (up to 1024 of) the last batch's rows, by a zero-step pass over
             # copies (a kernel that checked it itself would make this moot)
             rows = order[-min(batch, 1024):]
-            return not np.isfinite(run(progress.copy(), rows, rows.shape[0], CONSTANT, 0.0))
+            return not np.isfinite(run(progress.copy(), rows, batch, CONSTANT, 0.0))
 
         progress = progress.copy()
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []

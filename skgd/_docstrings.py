@@ -112,8 +112,11 @@ default=None
         Print the objective after each epoch.
 
     n_jobs : int or None, default=None
-        Accepted for compatibility with SGDClassifier; training currently runs
-        on one thread.
+        Threads used to train: independent outputs (one-vs-rest classes, the
+        columns of a 2-D regression target) train in parallel, and a full
+        batch's gradient is summed over row chunks in parallel. ``None``
+        means 1 (unless in a ``joblib.parallel_config`` context), ``-1`` all
+        cores. The model is bit-identical for any value.
 """
 
 COMMON_ATTRIBUTES = """

@@ -29,7 +29,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-import skgd._base
+import skgd._epoch_runner
 from skgd import DivergenceError, GDClassifier, GDRegressor
 from skgd.solvers import SOLVERS, BaseSolver
 
@@ -112,13 +112,16 @@ class Injected(RuntimeError):
 
 
 def _wrap_kernels(monkeypatch, wrapper):
-    """Route every epoch kernel _base calls (dense, sparse, custom-solver
-    twins: any ``run_epoch*``) through ``wrapper(real_kernel, *args)``."""
-    names = [name for name in vars(skgd._base) if name.startswith("run_epoch")]
-    assert "run_epoch" in names
+    """Route every kernel an epoch calls (dense, sparse, custom-solver twins:
+    any ``run_epoch*``, and the full batch's ``rows_gradient`` and
+    ``full_batch_step*``) through ``wrapper(real_kernel, *args)``."""
+    module = skgd._epoch_runner
+    names = [name for name in vars(module)
+             if name.startswith(("run_epoch", "rows_gradient", "full_batch_step"))]
+    assert {"run_epoch", "rows_gradient", "full_batch_step"} <= set(names)
     for name in names:
-        real = getattr(skgd._base, name)
-        monkeypatch.setattr(skgd._base, name,
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name,
                             lambda *args, _real=real: wrapper(_real, *args))
 
 
@@ -485,7 +488,8 @@ def _record_kernel_arrays(monkeypatch):
     seen = []
 
     def kernel(real, *args):
-        seen.append([a for a in args if isinstance(a, np.ndarray)])
+        if "full_batch_step" not in real.py_func.__name__:  # it never sees X
+            seen.append([a for a in args if isinstance(a, np.ndarray)])
         return real(*args)
 
     _wrap_kernels(monkeypatch, kernel)

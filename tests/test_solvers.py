@@ -88,7 +88,7 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     step as the solver's own ``update``. Also catches a stale on-disk Numba
     cache: Numba does not invalidate a cached caller when a callee defined in
     another file changes (numba/numba#1833); delete skgd's __pycache__/*.nb?"""
-    from skgd._base import _hyper_tuple
+    from skgd._epoch_runner import _hyper_tuple
     from skgd._kernels.updates import update_list
 
     solver = make_solver()

@@ -104,6 +104,27 @@ def clear_frozen(grad, frozen, d, k):
                 grad[c * (d + 1) + j] = 0.0
 
 
+@njit(**NJIT_INLINE)
+def take_step(update, theta, grad, state, avg, counters, columns, n_columns, intercept,
+              d, k, fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
+              optimal_init, alpha, average_start, rows, theta0, frozen):
+    """Apply the gradient ``grad`` of a batch of ``rows`` rows: one update of
+    the step counter, the solver and the running average (ASGD)."""
+    t = counters[0] + 1
+    counters[0] = t
+    counters[1] += rows
+    lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
+    apply_step(solver_code, update, theta, grad, state, columns, n_columns,
+               intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept)
+    if n_columns < d:  # the frozen columns' gradients, never applied
+        clear_frozen(grad, frozen, d, k)
+    if avg.shape[0] > 0 and counters[1] >= average_start:
+        counters[2] += 1
+        inv = 1.0 / counters[2]
+        for i in range(theta.shape[0]):
+            avg[i] += (theta[i] - avg[i]) * inv
+
+
 def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
                batch_size, theta, state, avg, counters, d, k, fit_intercept,
                loss_code, loss_param, l2, l1, solver_code, hyper,
@@ -127,8 +148,7 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     discards ``theta`` and ``state``.
     """
     n = order.shape[0]
-    n_params = theta.shape[0]
-    grad = np.zeros(n_params, dtype=theta.dtype)
+    grad = np.zeros(theta.shape[0], dtype=theta.dtype)
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
     columns = trainable_columns(frozen, d)
@@ -147,19 +167,10 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         if not (mean_loss <= loss_limit and mean_loss < np.inf):
             return np.inf
         total += batch_loss
-        t = counters[0] + 1
-        counters[0] = t
-        counters[1] += stop - start
-        lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
-        apply_step(solver_code, update, theta, grad, state, columns, n_columns,
-                   intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept)
-        if n_columns < d:  # the frozen columns' gradients, never applied
-            clear_frozen(grad, frozen, d, k)
-        if avg.shape[0] > 0 and counters[1] >= average_start:
-            counters[2] += 1
-            inv = 1.0 / counters[2]
-            for i in range(n_params):
-                avg[i] += (theta[i] - avg[i]) * inv
+        take_step(update, theta, grad, state, avg, counters, columns, n_columns,
+                  intercept, d, k, fit_intercept, l2, l1, solver_code, hyper,
+                  schedule, eta0, power_t, optimal_init, alpha, average_start,
+                  stop - start, theta0, frozen)
     return total
 
 
@@ -167,6 +178,36 @@ run_epoch = njit(**NJIT)(_run_epoch)
 # a user's solver is a function argument: a new type for Numba, so this twin
 # is compiled once per process and never written to the on-disk cache
 run_epoch_custom = njit(**dict(NJIT, cache=False))(_run_epoch)
+
+
+# ---- full batch: the gradient in row chunks (threads), then one step -------
+
+@njit(**NJIT)
+def rows_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop, theta,
+                  d, loss_code, loss_param, inv_norm, grad):
+    """Gradient of rows ``order[start:stop]`` added to ``grad``, as
+    :func:`batch_gradient`; runs without the GIL, so chunks of one batch can
+    be computed on several threads into separate buffers."""
+    k = Y.shape[1]
+    p = np.zeros(k, dtype=theta.dtype)
+    dloss = np.zeros(k, dtype=theta.dtype)
+    return batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
+                          theta, d, loss_code, loss_param, inv_norm, grad, p, dloss)
+
+
+def _full_batch_step(update, theta, grad, state, avg, counters, d, k, fit_intercept,
+                     l2, l1, solver_code, hyper, schedule, eta0, power_t, optimal_init,
+                     alpha, average_start, rows, theta0, frozen):
+    """The update of a batch whose gradient :func:`rows_gradient` computed."""
+    columns = trainable_columns(frozen, d)
+    take_step(update, theta, grad, state, avg, counters, columns, columns.shape[0],
+              np.full(1, d), d, k, fit_intercept, l2, l1, solver_code, hyper,
+              schedule, eta0, power_t, optimal_init, alpha, average_start, rows,
+              theta0, frozen)
+
+
+full_batch_step = njit(**NJIT)(_full_batch_step)
+full_batch_step_custom = njit(**dict(NJIT, cache=False))(_full_batch_step)
 
 
 
