@@ -19,6 +19,7 @@ hashed text). The issue's sizes are ``--full`` (200,000 rows); the default
 
 import argparse
 
+import numpy as np
 from _common import (
     add_threads_arg,
     best_time,
@@ -45,6 +46,7 @@ def main():
     parser.add_argument("--sparse-features", type=int, default=2**18)
     parser.add_argument("--nnz", type=int, default=50, help="non-zeros per sparse row")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--classes", type=int, default=4, help="one-vs-rest classes")
     parser.add_argument("--full", action="store_true",
                         help="the issue's sizes: 200,000 rows")
     add_threads_arg(parser)
@@ -92,6 +94,20 @@ def main():
         f"min of {args.repeat}); dense {args.rows:,} x {args.features}, "
         f"sparse {args.rows:,} x {args.sparse_features:,} with {args.nnz} nnz/row",
         ["case", "skgd", "scikit-learn", "ratio", "target"], rows)
+
+    # one-vs-rest: both libraries train the classes as separate binary
+    # problems, in parallel with n_jobs (scikit-learn through joblib threads)
+    y_ovr = np.digitize(y_reg, np.quantile(y_reg, np.linspace(0, 1, args.classes + 1)[1:-1]))
+    rows = []
+    for n_jobs in (1, -1):
+        clf = lambda cls: cls(loss="hinge", **dict(common, n_jobs=n_jobs),  # noqa: E731
+                              **({"solver": "sgd", "batch_size": 1} if cls is GDClassifier else {}))
+        t_ours = best_time(clf(GDClassifier).fit, args.repeat, X, y_ovr) / EPOCHS
+        t_ref = best_time(clf(SGDClassifier).fit, args.repeat, X, y_ovr) / EPOCHS
+        rows.append([f"hinge, dense, {args.classes} classes, n_jobs={n_jobs}", t_ours, t_ref,
+                     t_ours / t_ref, f"<= {TARGET}"])
+    print_table(f"one-vs-rest, batch_size=1 plain SGD, s per epoch (min of {args.repeat})",
+                ["case", "skgd", "scikit-learn", "ratio", "target"], rows)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,8 @@ def main():
     rows, epochs, blas_of = [], {}, {}
     cases = [("dense float64", X64, y64, None), ("dense float64, n_jobs=-1", X64, y64, -1),
              ("dense float32", X32, y32, None), ("dense float32, n_jobs=-1", X32, y32, -1),
-             ("sparse CSR float64", X_sp, y_sp, None)]
+             ("sparse CSR float64", X_sp, y_sp, None),
+             ("sparse CSR float64, n_jobs=-1", X_sp, y_sp, -1)]
     for name, X, y, n_jobs in cases:
         fit1, epoch = epoch_times(X, y, args.epochs, args.repeat, n_jobs)
         if id(X) not in blas_of:  # once per array: the same work for every case

@@ -14,6 +14,7 @@ from numba import njit
 from ._config import NJIT
 from .epoch import step_size
 from .losses import row_loss, scalar_loss
+from .prefetch import PREFETCH_DISTANCE, prefetch_row
 
 # fold the scale back into the coefficients before it underflows
 _MIN_SCALE = 1e-9
@@ -38,6 +39,8 @@ def _run_epoch_sgd1(X, data, indices, indptr, sparse, Y, sw, order, theta,
     total = 0.0
     t = counters[0]
     for pos in range(n):
+        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order,
+                     pos + PREFETCH_DISTANCE)
         r = order[pos]
         t += 1
         for c in range(k):
@@ -100,6 +103,8 @@ def _one_output_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, cou
     total = 0.0
     t = counters[0]
     for pos in range(n):
+        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order,
+                     pos + PREFETCH_DISTANCE)
         r = order[pos]
         t += 1
         acc = 0.0
