@@ -11,6 +11,7 @@ the estimator only when the call succeeds, so a failed ``fit`` or
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
+import dataclasses
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -24,7 +25,7 @@ from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._epoch_runner import EpochRunner
-from ._kernels.epoch import CONSTANT, OPTIMAL
+from ._kernels.epoch import OPTIMAL
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
 from .exceptions import DivergenceError
 from .schedules import SCHEDULES, BaseSchedule, get_schedule
@@ -144,13 +145,14 @@ class _Progress:
     epochs: int  # epochs run so far (n_iter_)
     loss_curve: list
     # theta where this training run began (fit, first partial_fit, or the
-    # model given to warm_start_from): penalty_reference="init" pulls to it
+    # model given to warm_start_from): penalty_reference="init" pulls to it.
+    # Read-only and shared by every copy: it never changes once set
     start: np.ndarray
 
     def copy(self):
         return _Progress(self.theta.copy(), self.state.copy(), self.avg.copy(),
                          self.counters.copy(), self.eta, self.epochs,
-                         list(self.loss_curve), self.start.copy())
+                         list(self.loss_curve), self.start)
 
 
 class BaseGD(BaseEstimator, metaclass=ABCMeta):
@@ -262,7 +264,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                                             self._start_intercept(Y, sw), warm=False)
                 progress = self._fresh_progress(theta, solver, X, sw, Y.shape[1])
             else:
-                progress = self._progress.copy()
+                # a shallow copy whose fields may be rebound here (_train
+                # never writes into the arrays of the progress it is given)
+                progress = dataclasses.replace(self._progress)
                 if progress.state.shape[1] != solver.n_slots:  # solver was changed
                     progress.state = solver.init_state(progress.theta.shape[0], X.dtype)
                 if self.average and progress.avg.shape[0] == 0:
@@ -373,7 +377,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             avg=np.zeros(n_params if self.average else 0, dtype=X.dtype),
             counters=np.zeros(3, dtype=np.int64),
             eta=self._initial_eta(solver, X, sw, n_outputs), epochs=0, loss_curve=[],
-            start=theta.copy())
+            start=_readonly(theta.copy()))
 
     def _initial_eta(self, solver, X, sw, n_outputs):
         if self.eta0 != "auto":
@@ -397,10 +401,15 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
 
     def _objective_penalty(self, theta, d, k, theta0):
         l2, l1 = self._penalty()
-        coef = theta.reshape(k, d + 1)[:, :d].astype(np.float64)
-        if theta0.shape[0]:
-            coef = coef - theta0.reshape(k, d + 1)[:, :d]
-        return 0.5 * l2 * np.sum(coef * coef) + l1 * np.sum(np.abs(coef))
+        coef = theta.reshape(k, d + 1)[:, :d]
+        if theta0.shape[0] or coef.dtype != np.float64:
+            coef = coef.astype(np.float64)
+            if theta0.shape[0]:
+                coef -= theta0.reshape(k, d + 1)[:, :d]
+        # row by row with BLAS, without a temporary array of the weights
+        # (once per epoch: at 2**22 features it is most of a partial_fit)
+        value = 0.5 * l2 * sum(float(np.dot(row, row)) for row in coef) if l2 else 0.0
+        return value + (l1 * float(np.abs(coef).sum()) if l1 else 0.0)
 
     def _optimal_init(self, loss_code, loss_param):
         # Bottou's heuristic for the initial rate, as scikit-learn's _plain_sgd
@@ -453,7 +462,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         return n if self.batch_size == "full" else min(int(self.batch_size), n)
 
     def _train(self, X, Y, sw, progress, solver, max_epochs, validation, stop_rules):
-        """Run up to ``max_epochs`` epochs on a copy; returns (progress, scores)."""
+        """Run up to ``max_epochs`` epochs from ``progress``, which is left as it
+        is (training works on a copy); returns (new progress, scores)."""
         data = _Data.build(X, Y, sw)
         n, d, k = data.n_samples, X.shape[1], Y.shape[1]
         sw_sum = float(np.sum(sw, dtype=np.float64))
@@ -494,12 +504,13 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         def last_update_blew_up(progress, order):
             # the kernel checks a batch's loss before its update, so no later
             # batch checks a call's last update: score the final iterate on
-            # (up to 1024 of) the last batch's rows, by a zero-step pass over
-            # copies (a kernel that checked it itself would make this moot)
+            # (up to 1024 of) the last batch's rows
             rows = order[-min(batch, 1024):]
-            return not np.isfinite(run(progress.copy(), rows, batch, CONSTANT, 0.0))
+            return not runner.loss_is_sound(progress.theta, rows)
 
-        progress = progress.copy()
+        # the first epoch's checkpoint is the caller's progress itself (never
+        # written to): a partial_fit copies the weights and state once
+        original, progress = progress, progress.copy()
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
         epochs_left, converged, checkpoint = max_epochs, False, None
         while epochs_left > 0:
@@ -507,7 +518,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             order = rng.permutation(n) if shuffle else np.arange(n)
             eta = schedule.epoch_eta(progress.eta, progress.epochs)
             previous = checkpoint
-            checkpoint = ((progress.copy(), len(scores), best_loss, best_score,
+            snapshot = original if original is not None else progress.copy()
+            original = None
+            checkpoint = ((snapshot, len(scores), best_loss, best_score,
                            no_improvement) if schedule.backtracks else None)
             updates_before = int(progress.counters[0])
             loss_sum = run(progress, order, batch, schedule._code, eta)
@@ -530,6 +543,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                         print(f"-- Epoch {progress.epochs} diverged with eta "
                               f"{eta:.3g}; retrying with {smaller:.3g}")
                     progress, n_scores, best_loss, best_score, no_improvement = checkpoint
+                    progress = progress.copy()  # checkpoints are never written to
                     progress.eta, scores = smaller, scores[:n_scores]
                     checkpoint = None
                     epochs_left += 1

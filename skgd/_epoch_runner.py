@@ -148,6 +148,17 @@ class EpochRunner:
         progress.counters[:] = counters[np.argmin(counters[:, 0])]
         return float(sum(losses))
 
+    def loss_is_sound(self, theta, rows):
+        """Whether the weighted mean loss of ``theta`` on ``rows`` is finite
+        and below the blow-up limit (the check of a call's last update)."""
+        data = self.data
+        scratch = np.zeros(theta.shape, theta.dtype)  # the gradient, unused (calloc: lazy pages)
+        total = rows_gradient(data.X, data.data, data.indices, data.indptr, data.sparse,
+                              data.Y, data.sw, rows, 0, rows.shape[0], theta, self.d,
+                              self.loss_code, self.loss_param, 1.0, scratch)
+        mean_loss = total / (self.mean_sw * rows.shape[0])
+        return bool(mean_loss <= self.loss_limit and mean_loss < np.inf)
+
     def _kernel(self, theta, state, avg, counters, Y, loss_limit, theta0, order, batch,
                 schedule_code, eta):
         """One epoch of the outputs in ``theta`` (all of them, or one's slice)."""

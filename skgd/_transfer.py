@@ -5,7 +5,7 @@ import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _Progress
+from ._base import _Progress, _readonly
 from ._classifier import GDClassifier
 from ._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 from ._regressor import GDRegressor
@@ -97,7 +97,8 @@ def warm_start_from(estimator, **params):
     # no data seen yet: empty solver state and eta, set up by the first call
     progress = _Progress(theta=theta, state=np.zeros((theta.shape[0], 0)),
                          avg=np.zeros(0), counters=np.zeros(3, dtype=np.int64),
-                         eta=np.nan, epochs=0, loss_curve=[], start=theta.copy())
+                         eta=np.nan, epochs=0, loss_curve=[],
+                         start=_readonly(theta.copy()))
     model._commit(progress, encoding, d)
     model._eta0_used = None  # partial_fit computes eta0 from its first chunk
     return model

@@ -535,3 +535,31 @@ def test_an_unusable_layout_is_copied_once(Estimator, monkeypatch):
         seen.clear()
         Estimator(max_iter=2, tol=None).fit(Xl, y)
         assert not any(_shared(Xl, arrays) for arrays in seen)
+
+
+# ---- streaming: the fixed cost of a partial_fit call ---------------------------
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_a_partial_fit_runs_one_epoch_kernel_and_copies_the_weights_once(
+        Estimator, layout, monkeypatch):
+    # each call's O(n_features) work is what streaming small chunks into
+    # 2**22 hashed features pays: one kernel pass (the check of the last
+    # update scores it without re-running the epoch) and one copy of the
+    # weights and solver state (the first epoch's undo point is the
+    # committed model itself); the L2-SP start point is shared, not copied
+    X, y = _data(Estimator)
+    X = sp.csr_matrix(X) if layout == "csr" else X
+    est = _start(Estimator, X, y, solver="adam", batch_size=16)
+    before = est._progress
+    seen = []
+    _wrap_kernels(monkeypatch, lambda real, *args: seen.append(real) or real(*args))
+    copies = []
+    real_copy = type(before).copy
+    monkeypatch.setattr(type(before), "copy",
+                        lambda self: copies.append(1) or real_copy(self))
+    est.partial_fit(X, y)
+    names = [kernel.py_func.__name__ for kernel in seen]
+    assert names.count("_run_epoch_sparse" if layout == "csr" else "_run_epoch") == 1
+    assert "rows_gradient" in names  # the last update's check
+    assert len(copies) == 1
+    assert est._progress.start is before.start and not before.start.flags.writeable
