@@ -304,3 +304,68 @@ def reference_fit(X, Y, rule, epochs, batch_size, lr, loss, sw=None, theta=None,
                                              theta, rule, state, t, lr, loss,
                                              **kwargs)
     return theta
+
+
+# ---------------------------------------------------------------------------
+# lazy updates of CSR data: a coordinate whose column sat out k steps
+# ---------------------------------------------------------------------------
+
+
+def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
+    """What the lazy CSR kernel does to one coordinate (a scalar ``w``, its
+    state a 1-D array of slots) whose column had no non-zero in ``k`` steps
+    of constant size ``lr``, ``t`` being the step in progress; as documented
+    in docs/user_guide.md, one coordinate at a time, every power computed
+    here, sums summed term by term. Returns ``(w, state)``.
+
+    * ``"sgd"``: ``k`` steps of ``w <- soft((1 - lr l2) w, lr l1)``;
+    * ``"momentum"``, ``"rmsprop"``, ``"adagrad"``: ``k`` zero-gradient steps
+      of the rule above; ``"custom"``: nothing moves;
+    * ``"adam"``: the moments decay by ``beta^k``; the drift is the step at
+      ``t`` (epsilon and bias corrections frozen) times ``sum_{s=1..k} r^s``,
+      ``r = beta_1 / sqrt(beta_2)``;
+
+    then, but for ``"sgd"``, the penalty as decoupled shrinkage at the rule's
+    multiplier ``s`` (Adam's before the decay, RMSprop's after it):
+    ``soft(w, l1 s k lr)``, then ``w exp(-l2 s k lr)``.
+    """
+    state = np.array(state, dtype=np.float64)
+    if k == 0:
+        return w, state
+    if name == "sgd":
+        for _ in range(k):
+            w = float(soft_threshold((1.0 - lr * l2) * w, lr * l1))
+        return w, state
+    zero = np.zeros(1)
+    if name == "momentum":
+        mu, nesterov = hyper["momentum"], hyper["nesterov"]
+        rule_state = {"momentum_buffer": state[:1]}
+        for _ in range(k):
+            w, rule_state, _ = momentum(np.array([w]), zero, rule_state, t, lr, mu,
+                                        nesterov)
+            w = float(w[0])
+        state[0] = rule_state["momentum_buffer"][0]
+        scale = 1.0 / (1.0 - mu)
+    elif name == "rmsprop":
+        rule_state = {"square_avg": state[:1]}
+        for _ in range(k):
+            w, rule_state, scale = rmsprop(np.array([w]), zero, rule_state, t, lr,
+                                           hyper["rho"], hyper["epsilon"])
+            w = float(w[0])
+        state[0] = rule_state["square_avg"][0]
+        scale = float(scale[0])
+    elif name == "adagrad":
+        scale = 1.0 / (np.sqrt(state[0]) + hyper["epsilon"])
+    elif name == "adam":
+        beta_1, beta_2 = hyper["beta_1"], hyper["beta_2"]
+        v = max(state[1], state[2]) if hyper["amsgrad"] else state[1]
+        scale = 1.0 / (np.sqrt(v) / np.sqrt(1.0 - beta_2**t) + hyper["epsilon"])
+        r = beta_1 / np.sqrt(beta_2)
+        drift = sum(r**s for s in range(1, k + 1))
+        w -= lr / (1.0 - beta_1**t) * state[0] * scale * drift
+        state[0] *= beta_1**k
+        state[1] *= beta_2**k
+    else:
+        scale = 1.0
+    w = float(soft_threshold(w, l1 * scale * k * lr))
+    return w * np.exp(-l2 * scale * k * lr), state

@@ -11,7 +11,7 @@ from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.preprocessing import StandardScaler
 
 from skgd import DivergenceError, GDClassifier, GDRegressor
-from skgd.solvers import SOLVERS
+from skgd.solvers import SOLVERS, AdaGrad, Momentum, RMSprop
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +124,35 @@ def test_dense_and_sparse_give_the_same_model(iris, solver, batch_size, penalty,
     sparse = GDClassifier(**params).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver, penalty, alpha", [
+    (Momentum(momentum=0.99), None, 0.0),
+    (Momentum(momentum=0.99, nesterov=True), None, 0.0),
+    (RMSprop(rho=0.99), None, 0.0),
+    (AdaGrad(), None, 0.0),
+    # L2 strong enough that the kernel's prefix products rebase mid-epoch
+    ("sgd", "elasticnet", 1.2),
+], ids=["momentum", "nesterov", "rmsprop", "adagrad", "sgd"])
+def test_dense_and_sparse_agree_over_long_skips(solver, penalty, alpha):
+    # column 0 has a non-zero in the first and the last row only: on CSR its
+    # coefficient catches up 498 skipped steps at once (powers read from the
+    # per-step table), then is flushed at the end of the epoch
+    rng = np.random.RandomState(0)
+    n, d = 500, 6
+    X = rng.randn(n, d) * (rng.rand(n, d) < 0.3)
+    X[:, 0] = 0.0
+    X[[0, n - 1], 0] = [2.0, -1.5]
+    y = (X @ rng.randn(d) + 0.3 * rng.randn(n) > 0).astype(int)
+    params = dict(solver=solver, penalty=penalty, alpha=alpha, batch_size=1,
+                  learning_rate="constant", eta0=0.1 if solver == "sgd" else 0.05,
+                  shuffle=False, max_iter=2, tol=None)
+    dense = GDClassifier(**params).fit(X, y)
+    sparse = GDClassifier(**params).fit(sp.csr_matrix(X), y)
+    assert dense.coef_[0, 0] != 0.0
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10,
+                               atol=1e-12)
 
 
 @pytest.mark.parametrize("solver", ["adam", "momentum", "adagrad", "rmsprop"])

@@ -523,6 +523,65 @@ def test_solver_without_update_is_rejected():
 
 
 # ---------------------------------------------------------------------------
+# lazy updates of CSR data: the catch-up over skipped steps
+# ---------------------------------------------------------------------------
+
+LAZY_NAMES = {"SGD": "sgd", "Momentum": "momentum", "AdaGrad": "adagrad",
+              "RMSprop": "rmsprop", "Adam": "adam"}
+
+
+class _Frozen(BaseSolver):
+    """A user's rule (``code < 0``): the catch-up leaves weight and state."""
+
+    n_slots = 1
+    update = staticmethod(adam_update)
+
+
+@pytest.mark.parametrize("make_solver", [
+    *SOLVER_CASES,
+    # r = beta_1 / sqrt(beta_2) = 1 exactly: the drift's sum is k
+    pytest.param(lambda: Adam(beta_1=0.5, beta_2=0.25), id="adam-r=1"),
+    pytest.param(_Frozen, id="custom"),
+])
+@pytest.mark.parametrize("l2, l1", [(0.0, 0.0), (0.3, 0.02)])
+def test_catch_up_matches_reference(make_solver, l2, l1):
+    """catch_up, reading its powers from the per-step table, equals the
+    skipped steps taken one by one with their powers computed per coordinate
+    (tests/_reference.py), from 1 to 500 skipped steps."""
+    from skgd._epoch_runner import _hyper_tuple
+    from skgd._kernels import updates
+
+    solver = make_solver()
+    name = LAZY_NAMES.get(type(solver).__name__, "custom")
+    code = -1 if solver._code is None else solver._code
+    e, t, lr = 500, 7, 0.05
+    since = np.array([0, 1, 250, 480, 499, 500])  # 500 .. 1, then 0 skipped steps
+    n = since.shape[0]
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=n)
+    state = rng.uniform(0.1, 1.0, size=(n, solver.n_slots))
+    if name in ("momentum", "adam"):  # a velocity or first moment has a sign
+        state[:, 0] *= rng.choice([-1.0, 1.0], size=n)
+    if name == "adam":  # AMSGrad's maximum is at least v
+        state[:, 2] = np.maximum(state[:, 1], state[:, 2])
+    expected = [ref.lazy_skip(name, theta[q], state[q], e - since[q], t, lr, l2, l1,
+                              **solver.get_params()) for q in range(n)]
+
+    hyper = _hyper_tuple(solver)
+    table = np.zeros((e + 1, updates.SKIP_TABLE_WIDTH))
+    for k in range(1, e + 1):
+        updates.skip_table_row(code, hyper, table, k)
+    steps = np.arange(e + 1.0)
+    lam = lr * steps
+    log_g = np.log(1.0 - lr * l2) * steps
+    h = np.concatenate([[0.0], np.cumsum(lr * l1 * np.exp(-log_g[1:]))])
+    updates.catch_up(code, theta, state, np.arange(n), since, n, 1, n, e, hyper, t,
+                     table, lam, log_g, h, l2, l1, np.zeros(0))
+    assert_allclose(theta, [w for w, _ in expected], rtol=1e-12, atol=1e-300)
+    assert_allclose(state, [s for _, s in expected], rtol=1e-12, atol=1e-300)
+
+
+# ---------------------------------------------------------------------------
 # Numba configuration and specialisations
 # ---------------------------------------------------------------------------
 

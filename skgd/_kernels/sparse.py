@@ -4,7 +4,7 @@ A coordinate whose column has no non-zero in a mini-batch gets no data
 gradient at that step, only its penalty (and, for momentum-like rules, the
 motion stored in its state). Rather than touching all ``d`` columns at every
 step, each column records the step it is current to (``last``) and is brought
-up to date by :func:`~skgd._kernels.updates.catch_up` just before it is read;
+up to date by :func:`~skgd._kernels.updates.catch_up` before a batch reads it;
 all columns are flushed at the end of the epoch. See ``catch_up`` for which
 rules this keeps exact.
 """
@@ -15,20 +15,37 @@ from numba import njit
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
-from .updates import apply_step, catch_up
+from .prefetch import PREFETCH_DISTANCE, prefetch_csr_row
+from .updates import SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row
 
 # rebase the prefix products once they shrink below exp(-50), long before
 # h = sum(lr * l1 / G) could overflow
 _MIN_LOG_G = -50.0
 
+# columns a flush catches up per catch_up call: enough to amortise the call
+_FLUSH_BLOCK = 4096
+
+# the steps an epoch may have: ``last`` holds step numbers as int32
+_MAX_STEPS = 2**31 - 1
+
 
 @njit(**NJIT_INLINE)
-def _catch_up_column(code, theta, state, j, d, k, hyper, t, s, e, lam, log_g, h, l2, l1,
-                     theta0):
-    if s < e:
-        for c in range(k):
-            catch_up(code, theta, state, c * (d + 1) + j, hyper, t, s, e, lam, log_g,
-                     h, l2, l1, theta0)
+def _flush(code, theta, state, last, frozen, columns, since, k, d, e, hyper, t, table,
+           lam, log_g, h, l2, l1, theta0):
+    """Catch every column but the frozen ones up to step ``e``, a block of
+    ``columns.shape[0]`` at a time (``columns`` and ``since`` are scratch)."""
+    has_frozen = frozen.shape[0] > 0
+    block = max(columns.shape[0], 1)
+    for first in range(0, d, block):
+        n = 0
+        for j in range(first, min(first + block, d)):
+            if last[j] < e and not (has_frozen and frozen[j]):
+                columns[n] = j
+                since[n] = last[j]
+                n += 1
+            last[j] = e
+        catch_up(code, theta, state, columns, since, n, k, d + 1, e, hyper, t, table,
+                 lam, log_g, h, l2, l1, theta0)
 
 
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
@@ -39,24 +56,36 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     """One epoch over CSR rows ``order``; the arguments are those of
     :func:`skgd._kernels.epoch._run_epoch` (no averaging: ASGD on sparse
     data takes the dense-update kernel). A frozen column (``frozen[j]``) is
-    never caught up nor updated: its gradient is cleared unused. Returns ``sum_r sw[r] * loss_r``,
-    or ``inf`` on divergence."""
+    never caught up nor updated: its gradient is computed unused. Returns
+    ``sum_r sw[r] * loss_r``, or ``inf`` on divergence."""
     n = order.shape[0]
     n_steps = (n + batch_size - 1) // batch_size
     lam = np.zeros(n_steps + 1)
     log_g = np.zeros(n_steps + 1)
     h = np.zeros(n_steps + 1)
+    # row k: the rule's powers for k skipped steps, filled as the steps come
+    table = np.zeros((n_steps + 1, SKIP_TABLE_WIDTH))
     # last[j]: the step column j is current to; u while it waits for step
-    # u's update (so it also marks the columns a batch touches)
-    last = np.zeros(d, dtype=np.int64)
+    # u's update (so it also marks the columns a batch touches). int32: it
+    # is zeroed at every call and a flush streams through it (the kernel of
+    # a 512-row partial_fit on 2**22 columns: 74 -> 56 ms)
+    if n_steps > _MAX_STEPS:
+        raise ValueError("More than 2**31 - 1 mini-batches in an epoch: "
+                         "use a larger batch_size.")
+    last = np.zeros(d, dtype=np.int32)
     has_frozen = frozen.shape[0] > 0
     max_row = 0
     for r in range(indptr.shape[0] - 1):
         max_row = max(max_row, np.int64(indptr[r + 1]) - np.int64(indptr[r]))
-    touched = np.empty(min(d, max_row * batch_size), dtype=np.int64)
-    # frozen columns a batch touched: their gradient slots to clear
-    held = np.empty(touched.shape[0] if has_frozen else 0, dtype=np.int64)
-    grad = np.zeros(theta.shape[0], dtype=theta.dtype)
+    # the columns a batch touches and the step each was current to (also
+    # the blocks of a flush)
+    touched = np.empty(min(d, max(max_row * batch_size, _FLUSH_BLOCK)), dtype=np.int64)
+    since = np.empty(touched.shape[0], dtype=np.int64)
+    # not zeroed up front (d can be millions, a batch touches a few hundred
+    # columns): a column's slots are cleared when a batch first touches it
+    grad = np.empty(theta.shape[0], dtype=theta.dtype)
+    for c in range(k):
+        grad[c * (d + 1) + d] = 0.0
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
     code = solver_code if update is None else -1
@@ -68,25 +97,30 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         stop = min(start + batch_size, n)
         u += 1
         t += 1
+        skip_table_row(code, hyper, table, u)
         inv_norm = 1.0 / (mean_sw * (stop - start))
         n_touched = 0
-        n_held = 0
-        batch_loss = 0.0
         for pos in range(start, stop):
+            prefetch_csr_row(data, indices, indptr, Y, sw, order,
+                             pos + PREFETCH_DISTANCE)
             r = order[pos]
             for jj in range(indptr[r], indptr[r + 1]):
                 j = indices[jj]
                 if last[j] != u:
-                    if has_frozen and frozen[j]:
-                        last[j] = u
-                        held[n_held] = j
-                        n_held += 1
-                        continue
-                    _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j],
-                                     u - 1, lam, log_g, h, l2, l1, theta0)
+                    for c in range(k):
+                        grad[c * (d + 1) + j] = 0.0
+                    if not (has_frozen and frozen[j]):
+                        touched[n_touched] = j
+                        since[n_touched] = last[j]
+                        n_touched += 1
                     last[j] = u
-                    touched[n_touched] = j
-                    n_touched += 1
+        # theta moves only at the update: catching the batch's columns up
+        # before its first row is read is the same as just before each read
+        catch_up(code, theta, state, touched, since, n_touched, k, d + 1, u - 1, hyper,
+                 t, table, lam, log_g, h, l2, l1, theta0)
+        batch_loss = 0.0
+        for pos in range(start, stop):
+            r = order[pos]
             for c in range(k):
                 base = c * (d + 1)
                 acc = theta[base + d]
@@ -116,22 +150,14 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
         apply_step(solver_code, update, theta, grad, state, touched, n_touched,
                    intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept)
-        for c in range(k):
-            for q in range(n_held):
-                grad[c * (d + 1) + held[q]] = 0.0
         counters[1] += stop - start
-        if log_g[u] < _MIN_LOG_G:  # flush everyone, then rebase the prefixes
-            for j in range(d):
-                if not (has_frozen and frozen[j]):
-                    _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u,
-                                     lam, log_g, h, l2, l1, theta0)
-                last[j] = u
+        # flush everyone at the end of the epoch, and to rebase the prefixes
+        # (one call site: each inlined copy of catch_up adds compile time)
+        if stop == n or log_g[u] < _MIN_LOG_G:
+            _flush(code, theta, state, last, frozen, touched, since, k, d, u, hyper, t,
+                   table, lam, log_g, h, l2, l1, theta0)
             log_g[u] = 0.0
             h[u] = 0.0
-    for j in range(d):
-        if not (has_frozen and frozen[j]):
-            _catch_up_column(code, theta, state, j, d, k, hyper, t, last[j], u, lam,
-                             log_g, h, l2, l1, theta0)
     counters[0] = t
     return total
 

@@ -21,7 +21,7 @@ def adagrad_update(theta, grad, state, i, hyper, t, lr):
 
 
 @njit(**NJIT_INLINE)
-def adagrad_skip(theta, state, i, hyper, t, k, lr):
+def adagrad_skip(theta, state, i, hyper, table, k, lr):
     """``k`` steps without gradient change nothing (exact)."""
     return 1.0 / (np.sqrt(state[i, 0]) + hyper[0])
 

@@ -31,25 +31,41 @@ def adam_update(theta, grad, state, i, hyper, t, lr):
 
 
 @njit(**NJIT_INLINE)
-def adam_skip(theta, state, i, hyper, t, k, lr):
+def adam_skip_table(hyper, table, k):
+    """Row ``k`` of the table :func:`adam_skip` reads: ``beta_1^k``,
+    ``beta_2^k`` and the drift's geometric sum ``r (1 - r^k) / (1 - r)``
+    (``k`` when ``r = 1``, i.e. ``beta_2 = beta_1^2``)."""
+    beta_1, beta_2 = hyper[0], hyper[1]
+    r = beta_1 / np.sqrt(beta_2)
+    table[k, 0] = beta_1 ** float(k)
+    table[k, 1] = beta_2 ** float(k)
+    table[k, 2] = r * (1.0 - r ** float(k)) / (1.0 - r) if r != 1.0 else float(k)
+
+
+@njit(**NJIT_INLINE)
+def adam_bias(hyper, t):
+    """``1 - beta_1^t`` and ``sqrt(1 - beta_2^t)``, for :func:`adam_skip`."""
+    return 1.0 - hyper[0] ** float(t), np.sqrt(1.0 - hyper[1] ** float(t))
+
+
+@njit(**NJIT_INLINE)
+def adam_skip(theta, state, i, hyper, table, k, lr, bias_1, sqrt_bias_2):
     """``k`` steps without gradient, the lazy update of sparse data.
 
     The moments decay exactly (``m *= beta_1^k``, ``v *= beta_2^k``). The
     drift they cause has no closed form (``epsilon`` and the bias corrections
     change along the way); with those frozen at step ``t`` the ratio
     ``m / sqrt(v)`` shrinks by ``r = beta_1 / sqrt(beta_2)`` per step, giving
-    the geometric sum ``r (1 - r^k) / (1 - r)`` of the current step. Returns
-    the step multiplier at ``t``.
+    the geometric sum ``r (1 - r^k) / (1 - r)`` of the current step. The
+    powers come from row ``k`` of ``table`` (:func:`adam_skip_table`), the
+    bias terms of step ``t`` from :func:`adam_bias`. Returns the step
+    multiplier at ``t``.
     """
-    beta_1, beta_2 = hyper[0], hyper[1]
-    bias_1 = 1.0 - beta_1 ** float(t)
-    bias_2 = 1.0 - beta_2 ** float(t)
     v = max(state[i, 2], state[i, 1]) if hyper[3] != 0.0 else state[i, 1]
-    scale = 1.0 / (np.sqrt(v) / np.sqrt(bias_2) + hyper[2])
-    r = beta_1 / np.sqrt(beta_2)
-    theta[i] -= lr / bias_1 * state[i, 0] * scale * r * (1.0 - r ** float(k)) / (1.0 - r)
-    state[i, 0] *= beta_1 ** float(k)
-    state[i, 1] *= beta_2 ** float(k)
+    scale = 1.0 / (np.sqrt(v) / sqrt_bias_2 + hyper[2])
+    theta[i] -= lr / bias_1 * state[i, 0] * scale * table[k, 2]
+    state[i, 0] *= table[k, 0]
+    state[i, 1] *= table[k, 1]
     return scale
 
 

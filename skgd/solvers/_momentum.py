@@ -27,16 +27,25 @@ def momentum_update(theta, grad, state, i, hyper, t, lr):
 
 
 @njit(**NJIT_INLINE)
-def momentum_skip(theta, state, i, hyper, t, k, lr):
-    """``k`` steps without gradient: the velocity decays by ``mu^k`` and the
-    weight drifts by ``lr * b * sum_{s=1..k} mu^s`` (times ``mu`` more for
-    Nesterov), exact for a constant ``lr`` (the mean step otherwise)."""
+def momentum_skip_table(hyper, table, k):
+    """Row ``k`` of the table :func:`momentum_skip` reads: ``mu^k`` and
+    ``sum_{s=1..k} mu^s``."""
     mu = hyper[0]
     mu_k = mu ** float(k)
-    drift = lr * state[i, 0] * mu * (1.0 - mu_k) / (1.0 - mu)
-    theta[i] -= drift * mu if hyper[1] != 0.0 else drift
-    state[i, 0] *= mu_k
-    return 1.0 / (1.0 - mu)
+    table[k, 0] = mu_k
+    table[k, 1] = mu * (1.0 - mu_k) / (1.0 - mu)
+
+
+@njit(**NJIT_INLINE)
+def momentum_skip(theta, state, i, hyper, table, k, lr):
+    """``k`` steps without gradient: the velocity decays by ``mu^k`` and the
+    weight drifts by ``lr * b * sum_{s=1..k} mu^s`` (times ``mu`` more for
+    Nesterov), exact for a constant ``lr`` (the mean step otherwise); the
+    powers come from row ``k`` of ``table`` (:func:`momentum_skip_table`)."""
+    drift = lr * state[i, 0] * table[k, 1]
+    theta[i] -= drift * hyper[0] if hyper[1] != 0.0 else drift
+    state[i, 0] *= table[k, 0]
+    return 1.0 / (1.0 - hyper[0])
 
 
 class Momentum(BaseSolver):

@@ -22,9 +22,16 @@ def rmsprop_update(theta, grad, state, i, hyper, t, lr):
 
 
 @njit(**NJIT_INLINE)
-def rmsprop_skip(theta, state, i, hyper, t, k, lr):
-    """``k`` steps without gradient decay ``v`` by ``rho^k`` (exact)."""
-    state[i, 0] *= hyper[0] ** float(k)
+def rmsprop_skip_table(hyper, table, k):
+    """Row ``k`` of the table :func:`rmsprop_skip` reads: ``rho^k``."""
+    table[k, 0] = hyper[0] ** float(k)
+
+
+@njit(**NJIT_INLINE)
+def rmsprop_skip(theta, state, i, hyper, table, k, lr):
+    """``k`` steps without gradient decay ``v`` by ``rho^k`` (exact), read
+    from row ``k`` of ``table`` (:func:`rmsprop_skip_table`)."""
+    state[i, 0] *= table[k, 0]
     return 1.0 / (np.sqrt(state[i, 0]) + hyper[1])
 
 
