@@ -1,6 +1,5 @@
 """Shared fixtures: small dense data, and its CSR twin."""
 
-import numpy as np
 import pytest
 import scipy.sparse as sp
 

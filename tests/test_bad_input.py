@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 from skgd import GDClassifier, GDRegressor
 from skgd.schedules import Adaptive, Exponential, InvScaling
-from skgd.solvers import SGD, AdaGrad, Adam, Momentum, RMSprop
+from skgd.solvers import AdaGrad, Adam, Momentum, RMSprop
 
 ESTIMATORS = [GDClassifier, GDRegressor]
 FAST = dict(max_iter=3, tol=None, random_state=0)
