@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._epoch_runner import EpochRunner
+from ._epoch_runner import EpochRunner, _readonly
 from ._kernels.epoch import OPTIMAL
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
 from .exceptions import DivergenceError
@@ -38,14 +38,6 @@ from .solvers import SOLVERS, BaseSolver, get_solver
 # integer in Numba, where uint64 + int64 is a float); indptr keeps its width.
 # The dense path's placeholders share the int32-CSR specialisation.
 _PLACEHOLDER_INDEX = np.uint32
-
-
-def _readonly(a):
-    # every kernel array argument is marked read-only, so that read-only input
-    # (memmaps, frozen arrays) does not compile a second specialisation
-    view = a.view()
-    view.flags.writeable = False
-    return view
 
 
 def _unpack_init(coef_init, intercept_init, encoding):
@@ -124,8 +116,8 @@ class _Data:
             dense = X
             data = np.zeros(0, dtype=dtype)
             indices = indptr = np.zeros(0, dtype=_PLACEHOLDER_INDEX)
-        arrays = [np.ascontiguousarray(a) for a in (dense, data, indices, indptr, Y, sw)]
-        dense, data, indices, indptr, Y, sw = map(_readonly, arrays)
+        dense, data, indices, indptr, Y, sw = map(
+            _readonly, (dense, data, indices, indptr, Y, sw))
         return cls(dense, data, indices, indptr, sp.issparse(X), Y, sw)
 
     @property

@@ -54,9 +54,12 @@ def n_row_chunks(n_rows, n_params, work, itemsize):
 
 
 def _readonly(a):
-    a = np.ascontiguousarray(a)
-    a.flags.writeable = False
-    return a
+    # every kernel array argument is C-contiguous and read-only, so that
+    # read-only input (memmaps, frozen arrays) or a column slice does not
+    # compile another specialisation; a view, so the caller's flags stay
+    view = np.ascontiguousarray(a).view()
+    view.flags.writeable = False
+    return view
 
 
 class EpochRunner:
@@ -98,7 +101,7 @@ class EpochRunner:
         # are blowing up: stop the epoch at once, while the "adaptive" retry
         # can still help and before the weights reach 1e100 on the way to inf
         self.limits = [self._loss_limit(Y) for Y in self.outputs]
-        self.loss_limit = self._loss_limit(data.Y)
+        self.loss_limit = self._loss_limit(data.Y) if self.split else self.limits[0]
         self.n_threads = effective_n_jobs(n_jobs)
         self._pool = None
 

@@ -56,6 +56,15 @@ def prefetch(typingctx, array, index):
 
 
 @njit(**NJIT_INLINE)
+def _prefetch_csr_lines(data, indices, indptr, r):
+    start, stop = indptr[r], indptr[r + 1]
+    for q in range(start, stop, _LINE):
+        prefetch(data, q)
+    for q in range(start, stop, 2 * _LINE):  # 4-byte indices
+        prefetch(indices, q)
+
+
+@njit(**NJIT_INLINE)
 def prefetch_csr_row(data, indices, indptr, Y, sw, order, pos):
     """:func:`prefetch_row` for the CSR-only kernel (no dense placeholder)."""
     if pos >= order.shape[0]:
@@ -63,11 +72,7 @@ def prefetch_csr_row(data, indices, indptr, Y, sw, order, pos):
     r = order[pos]
     prefetch(sw, r)
     prefetch(Y, r)
-    start, stop = indptr[r], indptr[r + 1]
-    for q in range(start, stop, _LINE):
-        prefetch(data, q)
-    for q in range(start, stop, 2 * _LINE):  # 4-byte indices
-        prefetch(indices, q)
+    _prefetch_csr_lines(data, indices, indptr, r)
 
 
 @njit(**NJIT_INLINE)
@@ -78,13 +83,9 @@ def prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos):
         return
     r = order[pos]
     prefetch(sw, r)
-    prefetch(Y[r], 0)
+    prefetch(Y, r)
     if sparse:
-        start, stop = indptr[r], indptr[r + 1]
-        for q in range(start, stop, _LINE):
-            prefetch(data, q)
-        for q in range(start, stop, 2 * _LINE):  # 4-byte indices
-            prefetch(indices, q)
+        _prefetch_csr_lines(data, indices, indptr, r)
     else:
         row = X[r]
         for j in range(0, row.shape[0], _LINE):
