@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import row_norms, safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _assert_all_finite, check_is_fitted, validate_data
 
 from ._epoch_runner import EpochRunner, _readonly
 from ._kernels.epoch import OPTIMAL
@@ -294,16 +294,26 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _validate_X_y(self, X, y, reset, dtype):
+        # X's finiteness is checked below, in the same pass over X as the
+        # squared row norms (scikit-learn's check would be a second pass:
+        # 0.016 s of a 0.11 s batch_size=1 epoch on 200,000 x 100)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=dtype, order="C", reset=reset,
             multi_output=self._multi_output, y_numeric=not self._is_classifier,
+            ensure_all_finite=False,
         )
         # finite X whose squares overflow would turn every gradient step into
         # inf / NaN (or, with Adam's g**2, silently into no step at all)
-        if not np.isfinite(np.max(row_norms(X, squared=True))):
+        if not np.isfinite(np.max(row_norms(X, squared=True), initial=0.0)):
+            values = X.data if sp.issparse(X) else X
+            if not np.all(np.isfinite(values)):
+                # scikit-learn's own message ("Input X contains NaN.", ...)
+                _assert_all_finite(values, input_name="X",
+                                   estimator_name=type(self).__name__)
+                raise ValueError("Input X contains NaN or infinity.")
             raise ValueError(
                 f"X has values too large to train on in {X.dtype}: the squared "
-                f"norm of a row overflows (largest |x| = {abs(X).max():.3g}). "
+                f"norm of a row overflows (largest |x| = {abs(values).max():.3g}). "
                 "Scale the data, e.g. with StandardScaler."
             )
         return X, y

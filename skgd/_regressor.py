@@ -4,7 +4,6 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
@@ -206,6 +205,9 @@ class GDRegressor(RegressorMixin, BaseGD):
     def _score_theta(self, theta, encoding, X, y, sample_weight):
         k = 1 if y.ndim == 1 else y.shape[1]
         pred = self._theta_decision(theta, X, k)
+        # imported here: sklearn.metrics is ~0.1 s of skgd's import time
+        from sklearn.metrics import r2_score
+
         return r2_score(y, pred if y.ndim == 2 else pred[:, 0],
                         sample_weight=sample_weight)
 

@@ -5,8 +5,10 @@ an edit to ``solvers/_adam.py``, the cached ``run_epoch`` in ``epoch.py``
 would still run the old Adam it inlined. At import we fingerprint every
 kernel and solver source (size and mtime; no file is read) and, when the
 fingerprint differs from the one stored beside the cache, delete skgd's
-cache files so the kernels recompile once. A pip install rewrites every file,
-so this matters mostly for editable installs; it costs ~1 ms.
+cache files so the kernels recompile once. Only ``_kernels/`` and
+``solvers/`` hold compiled code; an edit to the estimators' Python (or a
+user's script) keeps the cache. A pip install rewrites every file, so this
+matters mostly for editable installs; it costs ~1 ms.
 """
 
 import hashlib
@@ -14,11 +16,14 @@ from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _STAMP = _PACKAGE / "_kernels" / "__pycache__" / "skgd-kernel-sources.stamp"
+# the folders whose sources Numba compiles (a kernel inlines the solvers)
+_COMPILED = ("_kernels", "solvers")
 
 
 def _fingerprint():
     digest = hashlib.sha1()
-    for source in sorted(_PACKAGE.glob("**/*.py")):
+    sources = (source for folder in _COMPILED for source in (_PACKAGE / folder).glob("*.py"))
+    for source in sorted(sources):
         stat = source.stat()
         digest.update(f"{source.relative_to(_PACKAGE)}:{stat.st_size}:{stat.st_mtime_ns}"
                       .encode())
