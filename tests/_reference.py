@@ -323,7 +323,9 @@ def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
       of the rule above; ``"custom"``: nothing moves;
     * ``"adam"``: the moments decay by ``beta^k``; the drift is the step at
       ``t`` (epsilon and bias corrections frozen) times ``sum_{s=1..k} r^s``,
-      ``r = beta_1 / sqrt(beta_2)``;
+      ``r = beta_1 / sqrt(beta_2)``, or ``beta_1`` under AMSGrad (whose
+      maximum does not decay) and with ``beta_2 = 0`` (``v`` is 0 once
+      skipped, the step's denominator ``epsilon``);
 
     then, but for ``"sgd"``, the penalty as decoupled shrinkage at the rule's
     multiplier ``s`` (Adam's before the decay, RMSprop's after it):
@@ -358,9 +360,15 @@ def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
         scale = 1.0 / (np.sqrt(state[0]) + hyper["epsilon"])
     elif name == "adam":
         beta_1, beta_2 = hyper["beta_1"], hyper["beta_2"]
-        v = max(state[1], state[2]) if hyper["amsgrad"] else state[1]
+        # AMSGrad's maximum does not decay; with beta_2 = 0, v is 0 after
+        # one skipped step: then only m's decay shrinks the step
+        if hyper["amsgrad"]:
+            v, r = max(state[1], state[2]), beta_1
+        elif beta_2 == 0.0:
+            v, r = 0.0, beta_1
+        else:
+            v, r = state[1], beta_1 / np.sqrt(beta_2)
         scale = 1.0 / (np.sqrt(v) / np.sqrt(1.0 - beta_2**t) + hyper["epsilon"])
-        r = beta_1 / np.sqrt(beta_2)
         drift = sum(r**s for s in range(1, k + 1))
         w -= lr / (1.0 - beta_1**t) * state[0] * scale * drift
         state[0] *= beta_1**k

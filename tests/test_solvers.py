@@ -541,6 +541,8 @@ class _Frozen(BaseSolver):
     *SOLVER_CASES,
     # r = beta_1 / sqrt(beta_2) = 1 exactly: the drift's sum is k
     pytest.param(lambda: Adam(beta_1=0.5, beta_2=0.25), id="adam-r=1"),
+    pytest.param(lambda: Adam(beta_2=0.0), id="adam-beta_2=0"),
+    pytest.param(lambda: Adam(beta_2=0.0, amsgrad=True), id="adam-amsgrad-beta_2=0"),
     pytest.param(_Frozen, id="custom"),
 ])
 @pytest.mark.parametrize("l2, l1", [(0.0, 0.0), (0.3, 0.02)])
@@ -579,6 +581,64 @@ def test_catch_up_matches_reference(make_solver, l2, l1):
                      table, lam, log_g, h, l2, l1, np.zeros(0))
     assert_allclose(theta, [w for w, _ in expected], rtol=1e-12, atol=1e-300)
     assert_allclose(state, [s for _, s in expected], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("make_solver", [
+    pytest.param(Adam, id="adam"),
+    pytest.param(lambda: Adam(amsgrad=True), id="adam-amsgrad"),
+    pytest.param(lambda: Adam(beta_1=0.7, beta_2=0.95, amsgrad=True), id="amsgrad-custom"),
+    pytest.param(lambda: Adam(beta_2=0.0), id="adam-beta_2=0"),
+])
+def test_adam_catch_up_equals_zero_gradient_steps(make_solver):
+    """The lazy drift against torch's Adam run step by step on zero gradients
+    (tests/_reference.py), where its frozen terms are exact: late in training
+    (both bias corrections 1.0) and with ``sqrt(v)`` far above ``epsilon``.
+    Under AMSGrad the maximum does not decay (the step shrinks by
+    ``beta_1``, not ``beta_1 / sqrt(beta_2)``); with ``beta_2 = 0`` the
+    denominator is ``epsilon`` from the first skipped step."""
+    from skgd._epoch_runner import _hyper_tuple
+    from skgd._kernels import updates
+
+    solver = make_solver()
+    params = solver.get_params()
+    hyper = _hyper_tuple(solver)
+    e, t, lr, k = 40, 10**5, 1e-3, 40
+    table = np.zeros((e + 1, updates.SKIP_TABLE_WIDTH))
+    for step in range(1, e + 1):
+        updates.skip_table_row(solver._code, hyper, table, step)
+    m, v, vmax = -0.3, 0.04, 0.09
+    theta, state = np.array([0.5]), np.array([[m, v, vmax]])
+    updates.catch_up(solver._code, theta, state, np.arange(1), np.zeros(1, np.int64), 1,
+                     1, 1, e, hyper, t, table, lr * np.arange(e + 1.0), np.zeros(e + 1),
+                     np.zeros(e + 1), 0.0, 0.0, np.zeros(0))
+    w = np.array([0.5])
+    rule_state = {"exp_avg": np.array([m]), "exp_avg_sq": np.array([v]),
+                  "max_exp_avg_sq": np.array([vmax])}
+    for step in range(t - k + 1, t + 1):
+        w, new_state, _ = ref.adam(w, np.zeros(1), rule_state, step, lr, **params)
+        rule_state.update(new_state)
+    # sqrt(v) / epsilon ~ 1e7 (the part the drift freezes), but 1.0 / epsilon
+    # with beta_2 = 0: exact there
+    assert_allclose(theta, w, rtol=1e-6)
+    assert_allclose(state[0, :2], [rule_state["exp_avg"][0], rule_state["exp_avg_sq"][0]],
+                    rtol=1e-12)
+
+
+def test_adam_beta_2_zero_on_sparse_data_matches_dense():
+    """Adam(beta_2=0) on CSR used to divide by sqrt(beta_2) in the catch-up
+    (ZeroDivisionError); it now trains as on dense data. With beta_1 = 0 too
+    nothing drifts once a column is skipped (m = v = 0), so the lazy updates
+    are exact (the drift itself is checked against torch's steps above)."""
+    X, y = _regression_data()
+    X = X * (np.random.default_rng(0).random(X.shape) < 0.3)  # columns skip batches
+    params = dict(solver=Adam(beta_1=0.0, beta_2=0.0, epsilon=1.0), batch_size=5,
+                  eta0=1e-3,
+                  learning_rate="constant", max_iter=3, tol=None, alpha=0.0,
+                  shuffle=False)
+    dense = GDRegressor(**params).fit(X, y)
+    sparse = GDRegressor(**params).fit(sp.csr_matrix(X), y)
+    assert np.any(X == 0.0) and np.all(dense.coef_ != 0.0)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10)
 
 
 # ---------------------------------------------------------------------------

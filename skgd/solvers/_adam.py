@@ -31,14 +31,27 @@ def adam_update(theta, grad, state, i, hyper, t, lr):
 
 
 @njit(**NJIT_INLINE)
+def _drift_ratio(hyper):
+    """The factor by which the step ``m / (sqrt(v_hat) + eps)`` shrinks per
+    step without gradient. ``m`` decays by ``beta_1``; ``sqrt(v)`` by
+    ``sqrt(beta_2)``, except under AMSGrad, whose running maximum does not
+    decay, and with ``beta_2 = 0``, where ``v`` is 0 after one such step and
+    only ``epsilon`` remains."""
+    beta_1, beta_2 = hyper[0], hyper[1]
+    if hyper[3] != 0.0 or beta_2 == 0.0:
+        return beta_1
+    return beta_1 / np.sqrt(beta_2)
+
+
+@njit(**NJIT_INLINE)
 def adam_skip_table(hyper, table, k):
     """Row ``k`` of the table :func:`adam_skip` reads: ``beta_1^k``,
     ``beta_2^k`` and the drift's geometric sum ``r (1 - r^k) / (1 - r)``
-    (``k`` when ``r = 1``, i.e. ``beta_2 = beta_1^2``)."""
-    beta_1, beta_2 = hyper[0], hyper[1]
-    r = beta_1 / np.sqrt(beta_2)
-    table[k, 0] = beta_1 ** float(k)
-    table[k, 1] = beta_2 ** float(k)
+    with ``r`` from :func:`_drift_ratio` (``k`` when ``r = 1``, e.g.
+    ``beta_2 = beta_1^2``)."""
+    r = _drift_ratio(hyper)
+    table[k, 0] = hyper[0] ** float(k)
+    table[k, 1] = hyper[1] ** float(k)
     table[k, 2] = r * (1.0 - r ** float(k)) / (1.0 - r) if r != 1.0 else float(k)
 
 
@@ -54,14 +67,19 @@ def adam_skip(theta, state, i, hyper, table, k, lr, bias_1, sqrt_bias_2):
 
     The moments decay exactly (``m *= beta_1^k``, ``v *= beta_2^k``). The
     drift they cause has no closed form (``epsilon`` and the bias corrections
-    change along the way); with those frozen at step ``t`` the ratio
-    ``m / sqrt(v)`` shrinks by ``r = beta_1 / sqrt(beta_2)`` per step, giving
-    the geometric sum ``r (1 - r^k) / (1 - r)`` of the current step. The
-    powers come from row ``k`` of ``table`` (:func:`adam_skip_table`), the
-    bias terms of step ``t`` from :func:`adam_bias`. Returns the step
-    multiplier at ``t``.
+    change along the way); with those frozen at step ``t`` the step
+    ``m / (sqrt(v_hat) + eps)`` shrinks by a fixed ratio ``r`` per step
+    (:func:`_drift_ratio`), giving the geometric sum ``r (1 - r^k) / (1 - r)``
+    of the current step. The powers come from row ``k`` of ``table``
+    (:func:`adam_skip_table`), the bias terms of step ``t`` from
+    :func:`adam_bias`. Returns the step multiplier at ``t``.
     """
-    v = max(state[i, 2], state[i, 1]) if hyper[3] != 0.0 else state[i, 1]
+    if hyper[3] != 0.0:
+        v = max(state[i, 2], state[i, 1])
+    elif hyper[1] == 0.0:
+        v = 0.0  # beta_2 = 0: v is the last squared gradient, 0 once skipped
+    else:
+        v = state[i, 1]
     scale = 1.0 / (np.sqrt(v) / sqrt_bias_2 + hyper[2])
     theta[i] -= lr / bias_1 * state[i, 0] * scale * table[k, 2]
     state[i, 0] *= table[k, 0]
