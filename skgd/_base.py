@@ -80,17 +80,23 @@ def _rescaled_weights(sw, dtype):
 def _unsigned_columns(X):
     """X.indices as uint32 (a view of int32 indices), checked to lie in
     [0, n_features): an index out of range would read outside the weights."""
+    if X.shape[1] > np.iinfo(np.uint32).max:
+        raise ValueError(f"At most 2**32 - 1 features are supported; got {X.shape[1]}.")
     indices = X.indices
-    if indices.size and not (indices.min() >= 0 and indices.max() < X.shape[1]):
+    if indices.dtype == np.int32:
+        # a negative index viewed as uint32 is at least 2**31: one pass over
+        # the indices checks both ends
+        unsigned = indices.view(np.uint32)
+        in_range = not unsigned.size or unsigned.max() < X.shape[1]
+    else:
+        unsigned = None
+        in_range = not indices.size or (indices.min() >= 0 and indices.max() < X.shape[1])
+    if not in_range:
         raise ValueError(
             f"The CSR matrix has column indices outside [0, {X.shape[1]}): "
             "it is malformed (see scipy.sparse's check_format)."
         )
-    if X.shape[1] > np.iinfo(np.uint32).max:
-        raise ValueError(f"At most 2**32 - 1 features are supported; got {X.shape[1]}.")
-    if indices.dtype == np.int32:
-        return indices.view(np.uint32)
-    return indices.astype(np.uint32)
+    return unsigned if unsigned is not None else indices.astype(np.uint32)
 
 
 @dataclass
