@@ -136,7 +136,7 @@ class _Progress:
     """Everything training changes; committed to the estimator on success."""
 
     theta: np.ndarray  # (k * (d + 1),) parameters, see _kernels/epoch.py
-    state: np.ndarray  # (k * (d + 1), n_slots) solver state
+    state: np.ndarray  # (k * (d + 1), n_slots [+ 2 L1 budgets]) solver state
     avg: np.ndarray  # averaged parameters, empty when not averaging
     counters: np.ndarray  # int64 [updates t, samples seen, averaged updates]
     eta: float  # current base learning rate
@@ -265,8 +265,10 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 # a shallow copy whose fields may be rebound here (_train
                 # never writes into the arrays of the progress it is given)
                 progress = dataclasses.replace(self._progress)
-                if progress.state.shape[1] != solver.n_slots:  # solver was changed
-                    progress.state = solver.init_state(progress.theta.shape[0], X.dtype)
+                if progress.state.shape[1] != self._n_state_columns(solver):
+                    # the solver, or whether the penalty has an L1 part, changed
+                    progress.state = self._init_state(solver, progress.theta.shape[0],
+                                                      X.dtype)
                 if self.average and progress.avg.shape[0] == 0:
                     progress.avg = np.zeros_like(progress.theta)
                 if self.eta0 != getattr(self, "_eta0_used", self.eta0):
@@ -381,11 +383,21 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
     def _fresh_progress(self, theta, solver, X, sw, n_outputs):
         n_params = theta.shape[0]
         return _Progress(
-            theta=theta, state=solver.init_state(n_params, X.dtype),
+            theta=theta, state=self._init_state(solver, n_params, X.dtype),
             avg=np.zeros(n_params if self.average else 0, dtype=X.dtype),
             counters=np.zeros(3, dtype=np.int64),
             eta=self._initial_eta(solver, X, sw, n_outputs), epochs=0, loss_curve=[],
             start=_readonly(theta.copy()))
+
+    def _n_state_columns(self, solver):
+        # the L1 part's cumulative penalty keeps two budgets a coordinate in
+        # the last two columns (skgd._kernels.updates.cumulative_clip)
+        return solver.n_slots + (2 if self._penalty()[1] > 0 else 0)
+
+    def _init_state(self, solver, n_params, dtype):
+        state = np.zeros((n_params, self._n_state_columns(solver)), dtype=dtype)
+        state[:, :solver.n_slots] = solver.init_state(n_params, dtype)
+        return state
 
     def _initial_eta(self, solver, X, sw, n_outputs):
         if self.eta0 != "auto":

@@ -247,7 +247,8 @@ def reference_epoch(X, Y, sw, order, batch_size, theta, rule, state, t, lr,
     place of x_r), plus ``l2 * w`` for the coefficients (not the intercept);
     then every parameter (the intercepts only when ``fit_intercept``) takes
     one step of the rule; then coefficients are soft-thresholded by
-    ``lr * scale * l1``.
+    ``lr * scale * l1`` (full batch) or take the cumulative L1 penalty of
+    that much a step (stochastic batches).
 
     Returns (theta, state, t, loss_sum) with ``loss_sum = sum_r sw_r loss_r``
     evaluated at the parameters each row's batch started from.
@@ -284,7 +285,20 @@ def reference_epoch(X, Y, sw, order, batch_size, theta, rule, state, t, lr,
         scale_full = np.zeros_like(theta)
         scale_full[mask] = scale
         theta[mask] = new_w
-        if l1 > 0:
+        if l1 > 0 and size < n:
+            # stochastic batches: the cumulative penalty (Tsuruoka et al.
+            # 2009), as scikit-learn's l1penalty, with a total offered per
+            # coefficient (u) since the rules scale their steps
+            u = state.setdefault("l1_offered", np.zeros_like(theta))
+            q = state.setdefault("l1_applied", np.zeros_like(theta))
+            u[:, :d] += eta * scale_full[:, :d] * l1
+            z = theta[:, :d].copy()
+            clipped = np.where(z > 0, np.maximum(0.0, z - (u[:, :d] + q[:, :d])),
+                               np.where(z < 0, np.minimum(0.0, z + (u[:, :d] - q[:, :d])),
+                                        z))
+            q[:, :d] += clipped - z
+            theta[:, :d] = clipped
+        elif l1 > 0:
             theta[:, :d] = soft_threshold(theta[:, :d], eta * scale_full[:, :d] * l1)
     return theta, state, t, loss_sum
 

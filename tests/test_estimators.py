@@ -74,6 +74,29 @@ def test_partial_fit_carries_solver_state(iris):
     assert not np.allclose(restarted.coef_, two_epochs.coef_)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_partial_fit_after_the_l1_part_appears_or_goes(iris, solver, sparse):
+    # the cumulative L1 penalty keeps two budgets a coefficient after the
+    # solver's state: turning L1 on or off between calls restarts the state
+    # (the first call of a fresh model with the new penalty, bit for bit)
+    X, y = iris
+    X = sp.csr_matrix(X) if sparse else X
+    params = dict(solver=solver, batch_size=10, shuffle=False, eta0=0.01,
+                  learning_rate="constant", tol=None, alpha=0.01)
+    model = GDClassifier(penalty="l2", **params).partial_fit(X, y, classes=np.unique(y))
+    for penalty in ("l1", "elasticnet", "l2"):
+        fresh_state = GDClassifier(penalty=penalty, max_iter=1, **params).fit(
+            X, y, coef_init=model.coef_, intercept_init=model.intercept_)
+        t_before = model.t_
+        model.set_params(penalty=penalty).partial_fit(X, y)
+        assert model.t_ == t_before + 15
+        assert np.all(np.isfinite(model.coef_))
+        if solver == "sgd":  # no moments: only the budgets could differ
+            np.testing.assert_allclose(model.coef_, fresh_state.coef_, rtol=1e-12,
+                                       atol=1e-15)
+
+
 @pytest.mark.parametrize("Estimator, data", [(GDClassifier, "iris"), (GDRegressor, "diabetes")])
 def test_warm_start_and_coef_init_continue_from_given_weights(Estimator, data, request):
     X, y = request.getfixturevalue(data)
@@ -131,7 +154,9 @@ def test_dense_and_sparse_give_the_same_model(iris, solver, batch_size, penalty,
     (Momentum(momentum=0.99, nesterov=True), None, 0.0),
     (RMSprop(rho=0.99), None, 0.0),
     (AdaGrad(), None, 0.0),
-    # L2 strong enough that the kernel's prefix products rebase mid-epoch
+    # L2 strong enough that the kernel's prefix products rebase mid-epoch; an
+    # L1 part weak enough that the cumulative penalty's budget (498 skipped
+    # steps of it) leaves column 0 non-zero after its last row
     ("sgd", "elasticnet", 1.2),
 ], ids=["momentum", "nesterov", "rmsprop", "adagrad", "sgd"])
 def test_dense_and_sparse_agree_over_long_skips(solver, penalty, alpha):
@@ -144,12 +169,16 @@ def test_dense_and_sparse_agree_over_long_skips(solver, penalty, alpha):
     X[:, 0] = 0.0
     X[[0, n - 1], 0] = [2.0, -1.5]
     y = (X @ rng.randn(d) + 0.3 * rng.randn(n) > 0).astype(int)
-    params = dict(solver=solver, penalty=penalty, alpha=alpha, batch_size=1,
-                  learning_rate="constant", eta0=0.1 if solver == "sgd" else 0.05,
-                  shuffle=False, max_iter=2, tol=None)
+    params = dict(solver=solver, penalty=penalty, alpha=alpha, l1_ratio=0.001,
+                  batch_size=1, learning_rate="constant",
+                  eta0=0.1 if solver == "sgd" else 0.05, shuffle=False, max_iter=2,
+                  tol=None)
     dense = GDClassifier(**params).fit(X, y)
     sparse = GDClassifier(**params).fit(sp.csr_matrix(X), y)
     assert dense.coef_[0, 0] != 0.0
+    # the solver state, the cumulative penalty's budgets included
+    np.testing.assert_allclose(sparse._progress.state, dense._progress.state,
+                               rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10,
                                atol=1e-12)

@@ -412,17 +412,11 @@ def test_l1_mini_batch_reaches_lasso_objective():
     assert -1e-7 < gap < GAP_TOL, gap
 
 
-@pytest.mark.xfail(
-    reason="mini-batch L1 applies a plain per-step soft-threshold: the batch "
-    "gradient noise (~0.1 per coordinate at batch_size=32) exceeds the "
-    "threshold alpha=0.01, so coordinates that are zero at the optimum end "
-    "at ~1e-7, not 0.0 (DESIGN.md: 'L1 must produce exact zeros'). A "
-    "cumulative-penalty truncation (Tsuruoka et al. 2009, as scikit-learn's "
-    "SGD) would fix it.",
-    strict=False,
-)
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_l1_mini_batch_gives_exact_zeros(solver):
+    # the batch gradient noise (~0.1 a coordinate at batch_size=32) exceeds
+    # the threshold alpha=0.01: a per-step soft-threshold left ~1e-7 where the
+    # optimum has zeros; the cumulative penalty pulls them back to 0.0
     params = (MINI_BATCH["sgd-adaptive"][0] if solver == "sgd"
               else MINI_BATCH["adam-adaptive"][0])
     est, gap = _l1_fit(batch_size=32, **params)

@@ -105,7 +105,7 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     # by its integer code; the gradient is consumed (zeroed) by the pass
     grad_b = grad.copy()
     update_list(solver._code, None, theta_b, grad_b, state_b, np.arange(n), 1, 0, n,
-                _hyper_tuple(solver), 3, 0.1, 0.0, 0.0, np.zeros(0))
+                _hyper_tuple(solver), 3, 0.1, 0.0, 0.0, np.zeros(0), False)
     # equal to rounding: the fastmath flags let LLVM contract / reassociate
     # the inlined rule differently from the standalone one
     assert_allclose(theta_b, theta_a, rtol=1e-14, atol=1e-15,
@@ -207,9 +207,10 @@ def _regressor_reference(X, y, rule, epochs, batch_size, lr, loss, sw=None,
                              theta=theta, fit_intercept=fit_intercept, **kwargs)
 
 
-# (penalty, alpha): a strong L1 so that the proximal step leaves exact zeros
+# (penalty, alpha): an L1 strong enough that the proximal step leaves exact
+# zeros, weak enough that the cumulative penalty keeps some weights
 PENALTIES = {"l2": ("l2", 0.05), "elasticnet": ("elasticnet", 0.05),
-             "l1": ("l1", 1.0)}
+             "l1": ("l1", 0.3)}
 
 
 @pytest.mark.parametrize("penalty", list(PENALTIES))
@@ -239,7 +240,8 @@ def test_l1_reference_makes_zeros():
     for make_solver in (SGD, Adam, AdaGrad, RMSprop):
         for batch_size in (1, 5, "full"):
             theta = _regressor_reference(X, y, ref.rule_of(make_solver()), 3,
-                                         batch_size, 0.03, "squared_error", l1=1.0)
+                                         batch_size, 0.03, "squared_error",
+                                         l1=PENALTIES["l1"][1])
             assert np.any(theta[0, :-1] == 0.0)
             assert not np.all(theta[0, :-1] == 0.0)
 
@@ -578,9 +580,67 @@ def test_catch_up_matches_reference(make_solver, l2, l1):
     log_g = np.log(1.0 - lr * l2) * steps
     h = np.concatenate([[0.0], np.cumsum(lr * l1 * np.exp(-log_g[1:]))])
     updates.catch_up(code, theta, state, np.arange(n), since, n, 1, n, e, hyper, t,
-                     table, lam, log_g, h, l2, l1, np.zeros(0))
+                     table, lam, log_g, h, l2, l1, np.zeros(0), False)
     assert_allclose(theta, [w for w, _ in expected], rtol=1e-12, atol=1e-300)
     assert_allclose(state, [s for _, s in expected], rtol=1e-12, atol=1e-300)
+
+
+def _cumulative_steps(w, offered, applied, k, lr, l2, l1, scale):
+    """``k`` skipped steps one by one, each ``w -> (1 - lr l2) w`` then
+    scikit-learn's ``l1penalty`` (Tsuruoka et al. 2009): the total offered
+    ``u`` grows by ``lr * scale * l1``, a positive weight drops to
+    ``max(0, w - (u + q))``, a negative one rises to ``min(0, w + (u - q))``,
+    and ``q`` sums what was applied."""
+    for _ in range(k):
+        w *= 1.0 - lr * l2
+        offered += lr * scale * l1
+        before = w
+        if w > 0.0:
+            w = max(0.0, w - (offered + applied))
+        elif w < 0.0:
+            w = min(0.0, w + (offered - applied))
+        applied += w - before
+    return w, offered, applied
+
+
+@pytest.mark.parametrize("make_solver, l2", [
+    pytest.param(SGD, 0.0, id="sgd"),
+    pytest.param(SGD, 0.3, id="sgd-l2"),  # the decay before each clip, exactly
+    pytest.param(AdaGrad, 0.0, id="adagrad"),  # still weight, constant scale
+])
+def test_cumulative_catch_up_matches_step_by_step(make_solver, l2):
+    """The lazy catch-up of the cumulative L1 penalty (two budgets a
+    coordinate, ``u + q`` and ``u - q``, in the last two state columns)
+    equals the skipped steps taken one by one: weights that stay non-zero,
+    that reach zero at the first step or later, negative, and at zero."""
+    from skgd._epoch_runner import _hyper_tuple
+    from skgd._kernels import updates
+
+    solver = make_solver()
+    e, t, lr, l1 = 60, 7, 0.05, 0.1
+    theta = np.array([0.9, 0.9, 0.004, 0.06, -0.5, -0.05, 0.0, 0.2])
+    since = np.array([0, 59, 0, 0, 10, 30, 0, 55])
+    offered = np.array([0.3, 0.01, 0.2, 0.01, 0.5, 0.0, 0.1, 0.0])
+    applied = np.array([-0.2, -0.01, 0.0, -0.005, 0.3, 0.0, 0.05, 0.0])
+    n = theta.shape[0]
+    state = np.zeros((n, solver.n_slots + 2))
+    state[:, :solver.n_slots] = 0.7  # AdaGrad's sum of squares
+    state[:, -2], state[:, -1] = offered + applied, offered - applied
+    scale = 1.0 / (np.sqrt(0.7) + solver.epsilon) if solver.n_slots else 1.0
+    expected = [_cumulative_steps(theta[q], offered[q], applied[q], e - since[q], lr, l2,
+                                  l1, scale) for q in range(n)]
+    steps = np.arange(e + 1.0)
+    lam, log_g = lr * steps, np.log(1.0 - lr * l2) * steps
+    h = np.concatenate([[0.0], np.cumsum(lr * l1 * np.exp(-log_g[1:]))])
+    table = np.zeros((e + 1, updates.SKIP_TABLE_WIDTH))
+    updates.catch_up(solver._code, theta, state, np.arange(n), since, n, 1, n, e,
+                     _hyper_tuple(solver), t, table, lam, log_g, h, l2, l1, np.zeros(0),
+                     True)
+    w, u, q = map(np.array, zip(*expected))
+    assert np.sum(w == 0.0) >= 3 and np.sum(w != 0.0) >= 3  # both outcomes covered
+    assert_allclose(theta, w, rtol=1e-12, atol=1e-15)
+    assert_allclose(state[:, -2], u + q, rtol=1e-12, atol=1e-15)
+    assert_allclose(state[:, -1], u - q, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("make_solver", [
@@ -610,7 +670,7 @@ def test_adam_catch_up_equals_zero_gradient_steps(make_solver):
     theta, state = np.array([0.5]), np.array([[m, v, vmax]])
     updates.catch_up(solver._code, theta, state, np.arange(1), np.zeros(1, np.int64), 1,
                      1, 1, e, hyper, t, table, lr * np.arange(e + 1.0), np.zeros(e + 1),
-                     np.zeros(e + 1), 0.0, 0.0, np.zeros(0))
+                     np.zeros(e + 1), 0.0, 0.0, np.zeros(0), False)
     w = np.array([0.5])
     rule_state = {"exp_avg": np.array([m]), "exp_avg_sq": np.array([v]),
                   "max_exp_avg_sq": np.array([vmax])}

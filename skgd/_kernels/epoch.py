@@ -112,15 +112,16 @@ def clear_frozen(grad, frozen, d, k):
 @njit(**NJIT_INLINE)
 def take_step(update, theta, grad, state, avg, counters, columns, n_columns, intercept,
               d, k, fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
-              optimal_init, alpha, average_start, rows, theta0, frozen):
+              optimal_init, alpha, average_start, rows, theta0, frozen, cumulative):
     """Apply the gradient ``grad`` of a batch of ``rows`` rows: one update of
-    the step counter, the solver and the running average (ASGD)."""
+    the step counter, the solver and the running average (ASGD).
+    ``cumulative``: L1 as the cumulative penalty (stochastic batches)."""
     t = counters[0] + 1
     counters[0] = t
     counters[1] += rows
     lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
     apply_step(solver_code, update, theta, grad, state, columns, n_columns,
-               intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept)
+               intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
     if n_columns < d:  # the frozen columns' gradients, never applied
         clear_frozen(grad, frozen, d, k)
     if avg.shape[0] > 0 and counters[1] >= average_start:
@@ -159,6 +160,8 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     columns = trainable_columns(frozen, d)
     n_columns = columns.shape[0]
     intercept = np.full(1, d)
+    # stochastic batches take the cumulative L1 penalty (see update_list)
+    cumulative = l1 > 0.0 and batch_size < n
     total = 0.0
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
@@ -175,7 +178,7 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         take_step(update, theta, grad, state, avg, counters, columns, n_columns,
                   intercept, d, k, fit_intercept, l2, l1, solver_code, hyper,
                   schedule, eta0, power_t, optimal_init, alpha, average_start,
-                  stop - start, theta0, frozen)
+                  stop - start, theta0, frozen, cumulative)
     return total
 
 
@@ -210,7 +213,7 @@ def _full_batch_step(update, theta, grad, state, avg, counters, d, k, fit_interc
     take_step(update, theta, grad, state, avg, counters, columns, columns.shape[0],
               np.full(1, d), d, k, fit_intercept, l2, l1, solver_code, hyper,
               schedule, eta0, power_t, optimal_init, alpha, average_start, rows,
-              theta0, frozen)
+              theta0, frozen, False)
 
 
 full_batch_step = njit(**NJIT)(_full_batch_step)

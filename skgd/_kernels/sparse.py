@@ -31,7 +31,7 @@ _MAX_STEPS = 2**31 - 1
 
 @njit(**NJIT_INLINE)
 def _flush(code, theta, state, last, frozen, columns, since, k, d, e, hyper, t, table,
-           lam, log_g, h, l2, l1, theta0):
+           lam, log_g, h, l2, l1, theta0, cumulative):
     """Catch every column but the frozen ones up to step ``e``, a block of
     ``columns.shape[0]`` at a time (``columns`` and ``since`` are scratch)."""
     has_frozen = frozen.shape[0] > 0
@@ -45,7 +45,7 @@ def _flush(code, theta, state, last, frozen, columns, since, k, d, e, hyper, t, 
                 n += 1
             last[j] = e
         catch_up(code, theta, state, columns, since, n, k, d + 1, e, hyper, t, table,
-                 lam, log_g, h, l2, l1, theta0)
+                 lam, log_g, h, l2, l1, theta0, cumulative)
 
 
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
@@ -60,6 +60,8 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     ``sum_r sw[r] * loss_r``, or ``inf`` on divergence."""
     n = order.shape[0]
     n_steps = (n + batch_size - 1) // batch_size
+    # stochastic batches take the cumulative L1 penalty (see update_list)
+    cumulative = l1 > 0.0 and batch_size < n
     lam = np.zeros(n_steps + 1)
     log_g = np.zeros(n_steps + 1)
     h = np.zeros(n_steps + 1)
@@ -117,7 +119,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         # theta moves only at the update: catching the batch's columns up
         # before its first row is read is the same as just before each read
         catch_up(code, theta, state, touched, since, n_touched, k, d + 1, u - 1, hyper,
-                 t, table, lam, log_g, h, l2, l1, theta0)
+                 t, table, lam, log_g, h, l2, l1, theta0, cumulative)
         batch_loss = 0.0
         for pos in range(start, stop):
             r = order[pos]
@@ -149,13 +151,14 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         log_g[u] = log_g[u - 1] + np.log(decay)
         h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
         apply_step(solver_code, update, theta, grad, state, touched, n_touched,
-                   intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept)
+                   intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept,
+                   cumulative)
         counters[1] += stop - start
         # flush everyone at the end of the epoch, and to rebase the prefixes
         # (one call site: each inlined copy of catch_up adds compile time)
         if stop == n or log_g[u] < _MIN_LOG_G:
             _flush(code, theta, state, last, frozen, touched, since, k, d, u, hyper, t,
-                   table, lam, log_g, h, l2, l1, theta0)
+                   table, lam, log_g, h, l2, l1, theta0, cumulative)
             log_g[u] = 0.0
             h[u] = 0.0
     counters[0] = t

@@ -47,24 +47,59 @@ def _reference(theta0, i):
 
 
 @njit(**NJIT_INLINE)
-def _finish(theta, grad, i, scale, lr, l1, w0):
+def cumulative_clip(theta, state, i, budget, w0):
+    """The cumulative L1 penalty (Tsuruoka, Tsujii & Ananiadou, 2009, as
+    scikit-learn's SGD) of coordinate ``i``, toward ``w0``.
+
+    The last two state columns hold what the penalty has yet to apply to a
+    positive and to a negative weight: ``U + Q`` and ``U - Q``, ``U`` the
+    penalty every step offered (``budget`` each, ``lr * scale * l1``) and
+    ``Q`` the signed total it did apply. A weight that gradient noise kicks
+    off zero is pulled back by the whole unspent budget rather than by one
+    step's threshold, so coordinates that are zero at the optimum end
+    exactly zero under mini-batch noise.
+    """
+    b = state.shape[1] - 2
+    positive = state[i, b] + budget
+    negative = state[i, b + 1] + budget
+    w = theta[i] - w0
+    if w > 0.0:
+        clipped = max(0.0, w - positive)
+    elif w < 0.0:
+        clipped = min(0.0, w + negative)
+    else:
+        clipped = w
+    applied = clipped - w
+    state[i, b] = positive + applied
+    state[i, b + 1] = negative - applied
+    if applied != 0.0:
+        theta[i] = w0 + clipped
+
+
+@njit(**NJIT_INLINE)
+def _finish(theta, grad, state, i, scale, lr, l1, w0, cumulative):
     # the L1 proximal step toward w0 (soft-thresholding of w - w0, scaled
-    # like the update), then clear the gradient slot for the next batch;
-    # with w0 = 0 this is bit for bit the plain step (w - 0 == w, 0 + v == v)
+    # like the update; cumulative for stochastic batches), then clear the
+    # gradient slot for the next batch; with w0 = 0 this is bit for bit the
+    # plain step (w - 0 == w, 0 + v == v)
     grad[i] = 0.0
     if l1 > 0.0:
-        theta[i] = w0 + _soft(theta[i] - w0, lr * scale * l1)
+        if cumulative:
+            cumulative_clip(theta, state, i, lr * scale * l1, w0)
+        else:
+            theta[i] = w0 + _soft(theta[i] - w0, lr * scale * l1)
 
 
 @njit(**NJIT_INLINE)
 def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
-                hyper, t, lr, l2, l1, theta0):
+                hyper, t, lr, l2, l1, theta0, cumulative):
     """Update coordinates ``c * stride + columns[q]`` (``q < n_columns``, each
     output ``c < k``) from ``grad``, which is then zeroed there.
 
     The L2 term ``l2 * (theta - theta0)`` is added to the gradient (as
     PyTorch's ``weight_decay``), the rule is applied, then the L1 proximal
-    step toward ``theta0``; ``theta0`` is the L2-SP reference (same layout as
+    step toward ``theta0`` (:func:`cumulative_clip` when ``cumulative``: the
+    stochastic batches); ``theta0`` is the L2-SP reference (same layout as
     ``theta``), or empty for the usual pull toward zero.
     ``update`` is None for built-in rules, chosen by ``code`` once per call,
     outside the loops: each loop is then branch-free, and what depends only
@@ -77,60 +112,64 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, i, update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
+                _finish(theta, grad, state, i, update(theta, grad, state, i, hyper, t, lr),
+                        lr, l1, w0, cumulative)
     elif code == SGD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, i, sgd_update(theta, grad, state, i, hyper, t, lr),
-                        lr, l1, w0)
+                _finish(theta, grad, state, i, sgd_update(theta, grad, state, i, hyper, t, lr),
+                        lr, l1, w0, cumulative)
     elif code == ADAM:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, i, adam_update(theta, grad, state, i, hyper, t, lr),
-                        lr, l1, w0)
+                _finish(theta, grad, state, i, adam_update(theta, grad, state, i, hyper, t, lr),
+                        lr, l1, w0, cumulative)
     elif code == MOMENTUM:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, i,
-                        momentum_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
+                _finish(theta, grad, state, i,
+                        momentum_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0,
+                        cumulative)
     elif code == ADAGRAD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, i,
-                        adagrad_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
+                _finish(theta, grad, state, i,
+                        adagrad_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0,
+                        cumulative)
     else:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, i,
-                        rmsprop_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0)
+                _finish(theta, grad, state, i,
+                        rmsprop_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0,
+                        cumulative)
 
 
 @njit(**NJIT_INLINE)
 def apply_step(code, update, theta, grad, state, columns, n_columns, intercept, k, d,
-               hyper, t, lr, l2, l1, theta0, fit_intercept):
+               hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative):
     """One update of a batch: the coefficients of ``columns[:n_columns]``
     (penalised), then the intercepts (never penalised); every intercept
     gradient is cleared, also when the intercepts are not fitted."""
     update_list(code, update, theta, grad, state, columns, k, d + 1, n_columns,
-                hyper, t, lr, l2, l1, theta0)
+                hyper, t, lr, l2, l1, theta0, cumulative)
     if fit_intercept:
         update_list(code, update, theta, grad, state, intercept, k, d + 1, 1, hyper, t,
-                    lr, 0.0, 0.0, theta0)
+                    lr, 0.0, 0.0, theta0, False)
     for c in range(k):
         grad[c * (d + 1) + d] = 0.0
 
@@ -150,8 +189,77 @@ def skip_table_row(code, hyper, table, k):
 
 
 @njit(**NJIT_INLINE)
+def _spend(state, i, positive_side, offered, applied):
+    """Book ``applied`` (>= 0, toward zero) of ``offered`` new budget on the
+    weight's side (``positive_side``); the other side gains both."""
+    b = state.shape[1] - 2
+    own, other = (b, b + 1) if positive_side else (b + 1, b)
+    state[i, own] += offered - applied
+    state[i, other] += offered + applied
+
+
+@njit(**NJIT_INLINE)
+def cumulative_skip(theta, state, i, w0, offered):
+    """:func:`cumulative_clip` over skipped steps that offer ``offered`` in
+    all and leave the weight otherwise still: the first step spends the
+    unspent budget, each later one its own, so ``|w|`` shrinks by all of it
+    (``w`` stops at zero and keeps the rest)."""
+    x = theta[i] - w0
+    b = state.shape[1] - 2
+    if x == 0.0:
+        _spend(state, i, True, offered, 0.0)
+        return
+    positive_side = x > 0.0
+    budget = state[i, b] if positive_side else state[i, b + 1]
+    left = max(abs(x) - budget - offered, 0.0)
+    _spend(state, i, positive_side, offered, abs(x) - left)
+    theta[i] = w0 + (left if positive_side else -left)
+
+
+@njit(**NJIT_INLINE)
+def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h, l1):
+    """:func:`cumulative_skip` for plain SGD, exact with the L2 decay of every
+    skipped step (``w -> g w`` before the clip, ``g = 1 - lr l2``). In units
+    of the weight at step ``s``, the unspent budget ``p`` takes ``p / g_1``
+    at the first step and step ``u`` has taken ``T(u) = p / g_1 + G_s (h_u -
+    h_s)`` in all: the weight ends at ``(G_e / G_s) (|x| - T(e))``, or, from
+    the first step ``z`` with ``T(z) >= |x|`` (a binary search: ``h``
+    increases), at zero."""
+    x = theta[i] - w0
+    b = state.shape[1] - 2
+    offered = l1 * (lam[e] - lam[s])
+    if x == 0.0:
+        _spend(state, i, True, offered, 0.0)
+        return
+    positive_side = x > 0.0
+    a = abs(x)
+    budget = state[i, b] if positive_side else state[i, b + 1]
+    g_s = np.exp(log_g[s])
+    first = budget * np.exp(log_g[s] - log_g[s + 1])
+    if a > first + g_s * (h[e] - h[s]):
+        left = np.exp(log_g[e] - log_g[s]) * (a - first - g_s * (h[e] - h[s]))
+        _spend(state, i, positive_side, offered, budget + offered)
+        theta[i] = w0 + (left if positive_side else -left)
+        return
+    lo, hi = s + 1, e
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if first + g_s * (h[mid] - h[s]) >= a:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo == s + 1:  # the first step's clip takes all of g_1 |x|
+        applied = np.exp(log_g[s + 1] - log_g[s]) * a
+    else:  # whole clips up to z - 1, then what was left of the weight
+        applied = (budget + l1 * (lam[lo - 1] - lam[s]) + np.exp(log_g[lo] - log_g[s])
+                   * (a - first - g_s * (h[lo - 1] - h[s])))
+    _spend(state, i, positive_side, offered, applied)
+    theta[i] = w0
+
+
+@njit(**NJIT_INLINE)
 def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper, t,
-             table, lam, log_g, h, l2, l1, theta0):
+             table, lam, log_g, h, l2, l1, theta0, cumulative):
     """Bring coordinates ``c * stride + columns[q]`` (``q < n_columns``,
     each output ``c < k``) from local step ``since[q]`` to ``e`` (nothing
     where ``since[q] == e``), over steps in which their column had no
@@ -169,7 +277,9 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
     user's rule (``code < 0``) keeps its weight and state, with the same
     shrinkage at multiplier 1. With an L2-SP reference ``theta0`` all of
     this applies to ``theta - theta0`` (the penalty's centre moves, its form
-    does not).
+    does not). With ``cumulative`` (stochastic batches) the L1 part is the
+    cumulative penalty of :func:`cumulative_clip` over the skipped steps
+    (:func:`cumulative_skip`; exact for plain SGD, L2 decay included).
 
     One call catches up a whole list (a batch's columns, or a block of a
     flush): what depends on ``t`` only (Adam's bias corrections) is computed
@@ -189,6 +299,9 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
             i = c * stride + columns[q]
             w0 = _reference(theta0, i)
             if code == SGD:
+                if l1 > 0.0 and cumulative:
+                    _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h, l1)
+                    continue
                 # a weight at its penalty's centre stays there: no exp to take
                 # (most weights of a wide hashed model, at every flush)
                 if theta[i] == w0:
@@ -213,7 +326,9 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
                 scale = rmsprop_skip(theta, state, i, hyper, table, n, lr)
             else:
                 scale = 1.0
-            if l1 > 0.0:
+            if l1 > 0.0 and cumulative:
+                cumulative_skip(theta, state, i, w0, l1 * scale * dlam)
+            elif l1 > 0.0:
                 theta[i] = w0 + _soft(theta[i] - w0, l1 * scale * dlam)
             if l2 > 0.0 and theta[i] != w0:
                 theta[i] = w0 + (theta[i] - w0) * np.exp(-l2 * scale * dlam)

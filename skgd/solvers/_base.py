@@ -24,7 +24,8 @@ class BaseSolver(BaseEstimator):
     ``update`` : ``staticmethod`` wrapping a ``numba.njit`` function
         ``update(theta, grad, state, i, hyper, t, lr) -> float`` that updates
         coordinate ``i`` in place: ``theta[i]`` (the coefficient), and
-        ``state[i, :]`` (its ``n_slots`` state values), from ``grad[i]`` (the
+        ``state[i, :n_slots]`` (its state values; with an L1 penalty two
+        more columns follow, the cumulative penalty's), from ``grad[i]`` (the
         gradient of the objective, L2 term included), the step size ``lr``,
         the 1-based update count ``t`` and the hyper-parameters returned by
         :meth:`hyper` (inside the kernels a tuple of 8 floats, zero-padded,
