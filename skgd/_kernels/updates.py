@@ -46,10 +46,7 @@ def _reference(theta0, i):
     return theta0[i] if theta0.shape[0] > 0 else 0.0
 
 
-# the cumulative penalty's functions are called, not inlined: inlined into
-# every branch of update_list and catch_up they doubled the kernels' compile
-# time (a cold first fit 18 -> 35 s), for a call made only under an L1 penalty
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def cumulative_clip(theta, state, i, budget, w0):
     """The cumulative L1 penalty (Tsuruoka, Tsujii & Ananiadou, 2009, as
     scikit-learn's SGD) of coordinate ``i``, toward ``w0``.
@@ -80,17 +77,31 @@ def cumulative_clip(theta, state, i, budget, w0):
 
 
 @njit(**NJIT_INLINE)
-def _finish(theta, grad, state, i, scale, lr, l1, w0, cumulative):
-    # the L1 proximal step toward w0 (soft-thresholding of w - w0, scaled
-    # like the update; cumulative for stochastic batches), then clear the
-    # gradient slot for the next batch; with w0 = 0 this is bit for bit the
-    # plain step (w - 0 == w, 0 + v == v)
-    grad[i] = 0.0
-    if l1 > 0.0:
-        if cumulative:
-            cumulative_clip(theta, state, i, lr * scale * l1, w0)
-        else:
-            theta[i] = w0 + _soft(theta[i] - w0, lr * scale * l1)
+def _finish(grad, i, scale, l1):
+    # clear the gradient slot for the next batch; under an L1 penalty it
+    # holds the rule's step multiplier until _l1_steps has used it
+    grad[i] = scale if l1 > 0.0 else 0.0
+
+
+@njit(**NJIT_INLINE)
+def _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
+              cumulative):
+    """The L1 proximal step of the coordinates update_list updated, toward
+    the penalty's centre: soft-thresholding of ``w - w0`` by ``lr * scale *
+    l1`` (``scale`` the rule's multiplier, left in ``grad``), or the
+    cumulative penalty for stochastic batches; with ``w0 = 0`` this is bit
+    for bit the plain step (``w - 0 == w``, ``0 + v == v``). One loop after
+    the rule's, so that each kernel compiles this once, not once per rule."""
+    for c in range(k):
+        for q in range(n_columns):
+            i = c * stride + columns[q]
+            w0 = _reference(theta0, i)
+            threshold = lr * grad[i] * l1
+            grad[i] = 0.0
+            if cumulative:
+                cumulative_clip(theta, state, i, threshold, w0)
+            else:
+                theta[i] = w0 + _soft(theta[i] - w0, threshold)
 
 
 @njit(**NJIT_INLINE)
@@ -115,51 +126,45 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, state, i, update(theta, grad, state, i, hyper, t, lr),
-                        lr, l1, w0, cumulative)
+                _finish(grad, i, update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == SGD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, state, i, sgd_update(theta, grad, state, i, hyper, t, lr),
-                        lr, l1, w0, cumulative)
+                _finish(grad, i, sgd_update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == ADAM:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, state, i, adam_update(theta, grad, state, i, hyper, t, lr),
-                        lr, l1, w0, cumulative)
+                _finish(grad, i, adam_update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == MOMENTUM:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, state, i,
-                        momentum_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0,
-                        cumulative)
+                _finish(grad, i, momentum_update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == ADAGRAD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, state, i,
-                        adagrad_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0,
-                        cumulative)
+                _finish(grad, i, adagrad_update(theta, grad, state, i, hyper, t, lr), l1)
     else:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
                 grad[i] += l2 * (theta[i] - w0)
-                _finish(theta, grad, state, i,
-                        rmsprop_update(theta, grad, state, i, hyper, t, lr), lr, l1, w0,
-                        cumulative)
+                _finish(grad, i, rmsprop_update(theta, grad, state, i, hyper, t, lr), l1)
+    if l1 > 0.0:
+        _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
+                  cumulative)
 
 
 @njit(**NJIT_INLINE)
@@ -201,6 +206,9 @@ def _spend(state, i, positive_side, offered, applied):
     state[i, other] += offered + applied
 
 
+# the catch-up's cumulative penalty is called, not inlined: catch_up is
+# inlined twice in the sparse kernel, and these are taken only under an L1
+# penalty by weights away from their centre
 @njit(**NJIT)
 def cumulative_skip(theta, state, i, w0, offered):
     """:func:`cumulative_clip` over skipped steps that offer ``offered`` in
