@@ -136,6 +136,15 @@ def apply_step(code, update, theta, grad, state, columns, n_columns, intercept, 
 
 
 @njit(**NJIT_INLINE)
+def slots_read(code, hyper, n_slots):
+    """How many of its ``n_slots`` state slots rule ``code`` reads and
+    writes: Adam's third (the AMSGrad maximum) only with ``amsgrad``."""
+    if code == ADAM and hyper[3] == 0.0:
+        return 2
+    return n_slots
+
+
+@njit(**NJIT_INLINE)
 def skip_table_row(code, hyper, table, k):
     """Fill row ``k`` of ``table`` (``(n_steps + 1, SKIP_TABLE_WIDTH)``)
     with the powers ``catch_up`` reads for ``k`` skipped steps of rule
