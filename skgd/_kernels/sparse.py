@@ -192,8 +192,8 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                     last[j] = u
         # theta moves only at the update: catching the batch's columns up
         # before its first row is read is the same as just before each read
-        catch_up(code, theta_w, state_w, touched, since, n_touched, k, d + 1, u - 1, hyper,
-                 t, table, lam, log_g, h, l2, l1, theta0)
+        catch_up(code, theta_w, state_w, touched, since, n_touched, k, d + 1, u - 1,
+                 hyper, t, table, lam, log_g, h, l2, l1, theta0)
         batch_loss = 0.0
         for pos in range(start, stop):
             r = order[pos]
@@ -230,8 +230,8 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         # flush everyone at the end of the epoch, and to rebase the prefixes
         # (one call site: each inlined copy of catch_up adds compile time)
         if stop == n or log_g[u] < _MIN_LOG_G:
-            _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u, hyper, t,
-                   table, lam, log_g, h, l2, l1, theta0)
+            _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u, hyper,
+                   t, table, lam, log_g, h, l2, l1, theta0)
             log_g[u] = 0.0
             h[u] = 0.0
     counters[0] = t
