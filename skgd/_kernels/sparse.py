@@ -6,7 +6,9 @@ motion stored in its state). Rather than touching all ``d`` columns at every
 step, each column records the step it is current to (``last``) and is brought
 up to date by :func:`~skgd._kernels.updates.catch_up` before a batch reads it;
 all columns are flushed at the end of the epoch. See ``catch_up`` for which
-rules this keeps exact.
+rules this keeps exact. The columns a batch touches are scattered, so an
+epoch over many rows works on one record per coordinate (weight, gradient,
+state) rather than on three arrays: see ``_work_arrays``.
 """
 
 import numpy as np
@@ -15,8 +17,9 @@ from numba import njit
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
-from .prefetch import PREFETCH_DISTANCE, prefetch_csr_row
-from .updates import SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row
+from .prefetch import PREFETCH_DISTANCE, prefetch, prefetch_csr_row
+from .updates import (SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row,
+                      slots_read)
 
 # rebase the prefix products once they shrink below exp(-50), long before
 # h = sum(lr * l1 / G) could overflow
@@ -27,6 +30,10 @@ _FLUSH_BLOCK = 4096
 
 # the steps an epoch may have: ``last`` holds step numbers as int32
 _MAX_STEPS = 2**31 - 1
+
+# rows ahead whose weights the marking of a batch's columns requests: its
+# index lines were requested PREFETCH_DISTANCE rows earlier
+_RECORD_DISTANCE = 2
 
 
 @njit(**NJIT_INLINE)
@@ -48,6 +55,59 @@ def _flush(code, theta, state, last, frozen, columns, since, k, d, e, hyper, t, 
                  lam, log_g, h, l2, l1, theta0, cumulative)
 
 
+@njit(**NJIT_INLINE)
+def _record_width(n_slots):
+    # a power of two (2, 4, 8, ...): in a 32-byte aligned array (Numba's)
+    # a record of up to 32 bytes then never straddles two cache lines
+    width = 2
+    while width < 2 + n_slots:
+        width *= 2
+    return width
+
+
+@njit(**NJIT_INLINE)
+def _work_arrays(theta, state, n_slots, packed):
+    """The weights, gradient and state the epoch works on, as strided views.
+
+    ``packed``: of one array whose record ``i`` holds coordinate ``i``'s
+    weight, gradient and ``n_slots`` state slots, so that a batch's
+    scattered columns cost one cache miss each rather than one per array
+    (mini-batch 32 Adam on CSR 50,000 x 2**18: 0.34 -> 0.26 s an epoch).
+    Otherwise ``theta`` and ``state`` themselves and a fresh gradient. The
+    gradient is left unset (the epoch clears a slot when it first touches
+    it)."""
+    if packed:
+        work = np.empty((theta.shape[0], _record_width(n_slots)), dtype=theta.dtype)
+        for i in range(theta.shape[0]):
+            work[i, 0] = theta[i]
+            for s in range(n_slots):
+                work[i, 2 + s] = state[i, s]
+        return work[:, 0], work[:, 1], work[:, 2:2 + n_slots]
+    return theta, np.empty(theta.shape[0], dtype=theta.dtype), state
+
+
+@njit(**NJIT_INLINE)
+def _write_back(w, s, theta, state):
+    for i in range(theta.shape[0]):
+        theta[i] = w[i]
+        for slot in range(s.shape[1]):
+            state[i, slot] = s[i, slot]
+
+
+@njit(**NJIT_INLINE)
+def _prefetch_records(theta, last, indices, indptr, order, k, d, pos):
+    # the weights (packed: the whole records) and step marks of row
+    # order[pos]'s columns, which the batch's first touch of each misses
+    if pos >= order.shape[0]:
+        return
+    r = order[pos]
+    for jj in range(indptr[r], indptr[r + 1]):
+        j = indices[jj]
+        prefetch(last, j)
+        for c in range(k):
+            prefetch(theta, c * (d + 1) + j)
+
+
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                       theta, state, counters, d, k, fit_intercept, loss_code,
                       loss_param, l2, l1, solver_code, hyper, schedule, eta0,
@@ -57,7 +117,16 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     :func:`skgd._kernels.epoch._run_epoch` (no averaging: ASGD on sparse
     data takes the dense-update kernel). A frozen column (``frozen[j]``) is
     never caught up nor updated: its gradient is computed unused. Returns
-    ``sum_r sw[r] * loss_r``, or ``inf`` on divergence."""
+    ``sum_r sw[r] * loss_r``, or ``inf`` on divergence.
+
+    The epoch works on packed records (:func:`_work_arrays`) when its rows
+    have at least ``d`` non-zeros, enough to pay for copying every
+    coordinate in and out (written back at the end of an epoch that did not
+    diverge: the caller discards one that did); a call of a few rows on many
+    columns, as a streaming ``partial_fit``, works in place. Either way the
+    rules, built-in or a user's, index strided views as they index the plain
+    arrays."""
+    code = solver_code if update is None else -1
     n = order.shape[0]
     n_steps = (n + batch_size - 1) // batch_size
     # stochastic batches take the cumulative L1 penalty (see update_list)
@@ -75,6 +144,12 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         raise ValueError("More than 2**31 - 1 mini-batches in an epoch: "
                          "use a larger batch_size.")
     last = np.zeros(d, dtype=np.int32)
+    n_slots = slots_read(code, hyper, state.shape[1], l1)
+    nnz = 0
+    for pos in range(n):
+        nnz += np.int64(indptr[order[pos] + 1]) - np.int64(indptr[order[pos]])
+    packed = nnz >= d
+    theta_w, grad, state_w = _work_arrays(theta, state, n_slots, packed)
     has_frozen = frozen.shape[0] > 0
     max_row = 0
     for r in range(indptr.shape[0] - 1):
@@ -83,14 +158,13 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     # the blocks of a flush)
     touched = np.empty(min(d, max(max_row * batch_size, _FLUSH_BLOCK)), dtype=np.int64)
     since = np.empty(touched.shape[0], dtype=np.int64)
-    # not zeroed up front (d can be millions, a batch touches a few hundred
-    # columns): a column's slots are cleared when a batch first touches it
-    grad = np.empty(theta.shape[0], dtype=theta.dtype)
+    # the gradient is not zeroed up front (d can be millions, a batch touches
+    # a few hundred columns): a column's slots are cleared when a batch first
+    # touches it
     for c in range(k):
         grad[c * (d + 1) + d] = 0.0
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
-    code = solver_code if update is None else -1
     intercept = np.full(1, d)
     total = 0.0
     u = 0
@@ -105,6 +179,8 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         for pos in range(start, stop):
             prefetch_csr_row(data, indices, indptr, Y, sw, order,
                              pos + PREFETCH_DISTANCE)
+            _prefetch_records(theta_w, last, indices, indptr, order, k, d,
+                              pos + _RECORD_DISTANCE)
             r = order[pos]
             for jj in range(indptr[r], indptr[r + 1]):
                 j = indices[jj]
@@ -118,16 +194,16 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                     last[j] = u
         # theta moves only at the update: catching the batch's columns up
         # before its first row is read is the same as just before each read
-        catch_up(code, theta, state, touched, since, n_touched, k, d + 1, u - 1, hyper,
-                 t, table, lam, log_g, h, l2, l1, theta0, cumulative)
+        catch_up(code, theta_w, state_w, touched, since, n_touched, k, d + 1, u - 1,
+                 hyper, t, table, lam, log_g, h, l2, l1, theta0, cumulative)
         batch_loss = 0.0
         for pos in range(start, stop):
             r = order[pos]
             for c in range(k):
                 base = c * (d + 1)
-                acc = theta[base + d]
+                acc = theta_w[base + d]
                 for jj in range(indptr[r], indptr[r + 1]):
-                    acc += data[jj] * theta[np.uint64(base) + indices[jj]]
+                    acc += data[jj] * theta_w[np.uint64(base) + indices[jj]]
                 p[c] = acc
             batch_loss += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
             weight = sw[r] * inv_norm
@@ -150,18 +226,20 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         lam[u] = lam[u - 1] + lr
         log_g[u] = log_g[u - 1] + np.log(decay)
         h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
-        apply_step(solver_code, update, theta, grad, state, touched, n_touched,
+        apply_step(solver_code, update, theta_w, grad, state_w, touched, n_touched,
                    intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept,
                    cumulative)
         counters[1] += stop - start
         # flush everyone at the end of the epoch, and to rebase the prefixes
         # (one call site: each inlined copy of catch_up adds compile time)
         if stop == n or log_g[u] < _MIN_LOG_G:
-            _flush(code, theta, state, last, frozen, touched, since, k, d, u, hyper, t,
-                   table, lam, log_g, h, l2, l1, theta0, cumulative)
+            _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u, hyper,
+                   t, table, lam, log_g, h, l2, l1, theta0, cumulative)
             log_g[u] = 0.0
             h[u] = 0.0
     counters[0] = t
+    if packed:
+        _write_back(theta_w, state_w, theta, state)
     return total
 
 

@@ -29,7 +29,9 @@ class BaseSolver(BaseEstimator):
         gradient of the objective, L2 term included), the step size ``lr``,
         the 1-based update count ``t`` and the hyper-parameters returned by
         :meth:`hyper` (inside the kernels a tuple of 8 floats, zero-padded,
-        so index it like an array; at most 8 hyper-parameters). It returns the coordinate's effective step multiplier
+        so index it like an array; at most 8 hyper-parameters). On sparse
+        input the three arrays may be strided views into one array: index
+        them only. It returns the coordinate's effective step multiplier
         (1.0 for SGD, ``1 / (sqrt(v) + eps)`` for Adam, ...), which scales
         the L1 proximal step so that L1 penalties still give exact zeros.
 
