@@ -91,6 +91,9 @@ def test_partial_fit_after_the_l1_part_appears_or_goes(iris, solver, sparse):
         t_before = model.t_
         model.set_params(penalty=penalty).partial_fit(X, y)
         assert model.t_ == t_before + 15
+        # the solver's slots, then the two budgets while the penalty has L1
+        n_slots = {"sgd": 0, "adam": 3}[solver] + (2 if penalty != "l2" else 0)
+        assert model._progress.state.shape[1] == n_slots
         assert np.all(np.isfinite(model.coef_))
         if solver == "sgd":  # no moments: only the budgets could differ
             np.testing.assert_allclose(model.coef_, fresh_state.coef_, rtol=1e-12,

@@ -217,6 +217,15 @@ def _spend(state, i, positive_side, offered, applied):
     state[i, other] += offered + applied
 
 
+@njit(**NJIT_INLINE)
+def _own_budget(state, i, x):
+    """The side of ``x`` (a weight less its centre, non-zero) and the unspent
+    budget on that side."""
+    b = state.shape[1] - 2
+    positive_side = x > 0.0
+    return positive_side, state[i, b] if positive_side else state[i, b + 1]
+
+
 # the catch-up's cumulative penalty is called, not inlined: catch_up is
 # inlined twice in the sparse kernel, and these are taken only under an L1
 # penalty by weights away from their centre
@@ -229,9 +238,7 @@ def cumulative_skip(theta, state, i, w0, offered):
     nothing is spent and both sides gain ``offered`` (``catch_up`` books that
     itself)."""
     x = theta[i] - w0
-    b = state.shape[1] - 2
-    positive_side = x > 0.0
-    budget = state[i, b] if positive_side else state[i, b + 1]
+    positive_side, budget = _own_budget(state, i, x)
     left = max(abs(x) - budget - offered, 0.0)
     _spend(state, i, positive_side, offered, abs(x) - left)
     theta[i] = w0 + (left if positive_side else -left)
@@ -247,15 +254,14 @@ def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h, l1):
     the first step ``z`` with ``T(z) >= |x|`` (a binary search: ``h``
     increases), at zero. For ``w != w0``, as :func:`cumulative_skip`."""
     x = theta[i] - w0
-    b = state.shape[1] - 2
     offered = l1 * (lam[e] - lam[s])
-    positive_side = x > 0.0
+    positive_side, budget = _own_budget(state, i, x)
     a = abs(x)
-    budget = state[i, b] if positive_side else state[i, b + 1]
     g_s = np.exp(log_g[s])
     first = budget * np.exp(log_g[s] - log_g[s + 1])
-    if a > first + g_s * (h[e] - h[s]):
-        left = np.exp(log_g[e] - log_g[s]) * (a - first - g_s * (h[e] - h[s]))
+    taken = first + g_s * (h[e] - h[s])  # T(e)
+    if a > taken:
+        left = np.exp(log_g[e] - log_g[s]) * (a - taken)
         _spend(state, i, positive_side, offered, budget + offered)
         theta[i] = w0 + (left if positive_side else -left)
         return
