@@ -26,6 +26,7 @@ from sklearn.utils.validation import _assert_all_finite, check_is_fitted, valida
 
 from ._epoch_runner import EpochRunner, _readonly
 from ._kernels.epoch import OPTIMAL
+from ._kernels.shuffle import epoch_orders
 from ._losses import BOUNDED_LOSS_STEP, UNBOUNDED_CURVATURE, loss_derivative
 from .exceptions import DivergenceError
 from .schedules import SCHEDULES, BaseSchedule, get_schedule
@@ -533,9 +534,10 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         original, progress = progress, progress.copy()
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
         epochs_left, converged, checkpoint = max_epochs, False, None
+        orders = epoch_orders(n, shuffle, rng)
         while epochs_left > 0:
             epochs_left -= 1
-            order = rng.permutation(n) if shuffle else np.arange(n)
+            order = next(orders)
             eta = schedule.epoch_eta(progress.eta, progress.epochs)
             previous = checkpoint
             snapshot = original if original is not None else progress.copy()
