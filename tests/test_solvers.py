@@ -577,10 +577,10 @@ def test_catch_up_matches_reference(make_solver, l2, l1):
         updates.skip_table_row(code, hyper, table, k)
     steps = np.arange(e + 1.0)
     lam = lr * steps
-    log_g = np.log(1.0 - lr * l2) * steps
-    h = np.concatenate([[0.0], np.cumsum(lr * l1 * np.exp(-log_g[1:]))])
+    G = (1.0 - lr * l2) ** steps  # the prefix products of the decay
+    h = np.concatenate([[0.0], np.cumsum(lr * l1 / G[1:])])
     updates.catch_up(code, theta, state, np.arange(n), since, n, 1, n, e, hyper, t,
-                     table, lam, log_g, h, l2, l1, np.zeros(0), False)
+                     table, lam, G, h, l2, l1, np.zeros(0), False)
     assert_allclose(theta, [w for w, _ in expected], rtol=1e-12, atol=1e-300)
     assert_allclose(state, [s for _, s in expected], rtol=1e-12, atol=1e-300)
 
@@ -630,11 +630,11 @@ def test_cumulative_catch_up_matches_step_by_step(make_solver, l2):
     expected = [_cumulative_steps(theta[q], offered[q], applied[q], e - since[q], lr, l2,
                                   l1, scale) for q in range(n)]
     steps = np.arange(e + 1.0)
-    lam, log_g = lr * steps, np.log(1.0 - lr * l2) * steps
-    h = np.concatenate([[0.0], np.cumsum(lr * l1 * np.exp(-log_g[1:]))])
+    lam, G = lr * steps, (1.0 - lr * l2) ** steps
+    h = np.concatenate([[0.0], np.cumsum(lr * l1 / G[1:])])
     table = np.zeros((e + 1, updates.SKIP_TABLE_WIDTH))
     updates.catch_up(solver._code, theta, state, np.arange(n), since, n, 1, n, e,
-                     _hyper_tuple(solver), t, table, lam, log_g, h, l2, l1, np.zeros(0),
+                     _hyper_tuple(solver), t, table, lam, G, h, l2, l1, np.zeros(0),
                      True)
     w, u, q = map(np.array, zip(*expected))
     assert np.sum(w == 0.0) >= 3 and np.sum(w != 0.0) >= 3  # both outcomes covered

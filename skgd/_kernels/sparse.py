@@ -23,7 +23,7 @@ from .updates import (SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row,
 
 # rebase the prefix products once they shrink below exp(-50), long before
 # h = sum(lr * l1 / G) could overflow
-_MIN_LOG_G = -50.0
+_MIN_G = np.exp(-50.0)
 
 # columns a flush catches up per catch_up call: enough to amortise the call
 _FLUSH_BLOCK = 4096
@@ -38,7 +38,7 @@ _RECORD_DISTANCE = 2
 
 @njit(**NJIT_INLINE)
 def _flush(code, theta, state, last, frozen, columns, since, k, d, e, hyper, t, table,
-           lam, log_g, h, l2, l1, theta0, cumulative):
+           lam, G, h, l2, l1, theta0, cumulative):
     """Catch every column but the frozen ones up to step ``e``, a block of
     ``columns.shape[0]`` at a time (``columns`` and ``since`` are scratch)."""
     has_frozen = frozen.shape[0] > 0
@@ -52,7 +52,7 @@ def _flush(code, theta, state, last, frozen, columns, since, k, d, e, hyper, t, 
                 n += 1
             last[j] = e
         catch_up(code, theta, state, columns, since, n, k, d + 1, e, hyper, t, table,
-                 lam, log_g, h, l2, l1, theta0, cumulative)
+                 lam, G, h, l2, l1, theta0, cumulative)
 
 
 @njit(**NJIT_INLINE)
@@ -132,7 +132,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     # stochastic batches take the cumulative L1 penalty (see update_list)
     cumulative = l1 > 0.0 and batch_size < n
     lam = np.zeros(n_steps + 1)
-    log_g = np.zeros(n_steps + 1)
+    G = np.ones(n_steps + 1)
     h = np.zeros(n_steps + 1)
     # row k: the rule's powers for k skipped steps, filled as the steps come
     table = np.zeros((n_steps + 1, SKIP_TABLE_WIDTH))
@@ -195,7 +195,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         # theta moves only at the update: catching the batch's columns up
         # before its first row is read is the same as just before each read
         catch_up(code, theta_w, state_w, touched, since, n_touched, k, d + 1, u - 1,
-                 hyper, t, table, lam, log_g, h, l2, l1, theta0, cumulative)
+                 hyper, t, table, lam, G, h, l2, l1, theta0, cumulative)
         batch_loss = 0.0
         for pos in range(start, stop):
             r = order[pos]
@@ -224,18 +224,18 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         if not decay > 0.0:  # a step that flips the weights' sign: diverging
             return np.inf
         lam[u] = lam[u - 1] + lr
-        log_g[u] = log_g[u - 1] + np.log(decay)
-        h[u] = h[u - 1] + lr * l1 * np.exp(-log_g[u])
+        G[u] = G[u - 1] * decay
+        h[u] = h[u - 1] + lr * l1 / G[u]
         apply_step(solver_code, update, theta_w, grad, state_w, touched, n_touched,
                    intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept,
                    cumulative)
         counters[1] += stop - start
         # flush everyone at the end of the epoch, and to rebase the prefixes
         # (one call site: each inlined copy of catch_up adds compile time)
-        if stop == n or log_g[u] < _MIN_LOG_G:
+        if stop == n or G[u] < _MIN_G:
             _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u, hyper,
-                   t, table, lam, log_g, h, l2, l1, theta0, cumulative)
-            log_g[u] = 0.0
+                   t, table, lam, G, h, l2, l1, theta0, cumulative)
+            G[u] = 1.0
             h[u] = 0.0
     counters[0] = t
     if packed:

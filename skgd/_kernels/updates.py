@@ -245,7 +245,7 @@ def cumulative_skip(theta, state, i, w0, offered):
 
 
 @njit(**NJIT)
-def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h, l1):
+def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, G, h, l1):
     """:func:`cumulative_skip` for plain SGD, exact with the L2 decay of every
     skipped step (``w -> g w`` before the clip, ``g = 1 - lr l2``). In units
     of the weight at step ``s``, the unspent budget ``p`` takes ``p / g_1``
@@ -257,11 +257,11 @@ def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h, l1):
     offered = l1 * (lam[e] - lam[s])
     positive_side, budget = _own_budget(state, i, x)
     a = abs(x)
-    g_s = np.exp(log_g[s])
-    first = budget * np.exp(log_g[s] - log_g[s + 1])
+    g_s = G[s]
+    first = budget * (G[s] / G[s + 1])
     taken = first + g_s * (h[e] - h[s])  # T(e)
     if a > taken:
-        left = np.exp(log_g[e] - log_g[s]) * (a - taken)
+        left = (G[e] / g_s) * (a - taken)
         _spend(state, i, positive_side, offered, budget + offered)
         theta[i] = w0 + (left if positive_side else -left)
         return
@@ -273,9 +273,9 @@ def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h, l1):
         else:
             lo = mid + 1
     if lo == s + 1:  # the first step's clip takes all of g_1 |x|
-        applied = np.exp(log_g[s + 1] - log_g[s]) * a
+        applied = (G[s + 1] / g_s) * a
     else:  # whole clips up to z - 1, then what was left of the weight
-        applied = (budget + l1 * (lam[lo - 1] - lam[s]) + np.exp(log_g[lo] - log_g[s])
+        applied = (budget + l1 * (lam[lo - 1] - lam[s]) + (G[lo] / g_s)
                    * (a - first - g_s * (h[lo - 1] - h[s])))
     _spend(state, i, positive_side, offered, applied)
     theta[i] = w0
@@ -283,15 +283,14 @@ def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h, l1):
 
 @njit(**NJIT_INLINE)
 def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper, t,
-             table, lam, log_g, h, l2, l1, theta0, cumulative):
+             table, lam, G, h, l2, l1, theta0, cumulative):
     """Bring coordinates ``c * stride + columns[q]`` (``q < n_columns``,
     each output ``c < k``) from local step ``since[q]`` to ``e`` (nothing
     where ``since[q] == e``), over steps in which their column had no
     non-zero: the lazy update of sparse data.
 
     The prefix arrays over the epoch's steps hold ``lam[u] = sum lr``,
-    ``log_g[u] = sum log(1 - lr * l2)`` and ``h[u] = sum lr * l1 / G`` with
-    ``G = exp(log_g)``. Plain SGD is exact: each skipped step maps
+    ``G[u] = prod (1 - lr * l2)`` and ``h[u] = sum lr * l1 / G``. Plain SGD is exact: each skipped step maps
     ``w -> soft((1 - lr l2) w, lr l1)``, and ``n`` of them compose to
     ``(G_e / G_s) soft(w, G_s (h_e - h_s))``. Other rules move by their
     ``*_skip`` function (exact without penalty but for Adam's drift), which
@@ -327,7 +326,7 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
                     if theta[i] == w0:  # most weights of a sparse model: no call
                         _spend(state, i, True, l1 * (lam[e] - lam[s]), 0.0)
                     else:
-                        _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, log_g, h,
+                        _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, G, h,
                                              l1)
                     continue
                 # a weight at its penalty's centre stays there: no exp to take
@@ -335,10 +334,13 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
                 if theta[i] == w0:
                     continue
                 if l1 > 0.0:
-                    threshold = np.exp(log_g[s]) * (h[e] - h[s])
+                    threshold = G[s] * (h[e] - h[s])
                     theta[i] = w0 + _soft(theta[i] - w0, threshold)
                 if l2 > 0.0:
-                    theta[i] = w0 + (theta[i] - w0) * np.exp(log_g[e] - log_g[s])
+                    # a ratio of prefix products, not exp(log G_e - log G_s):
+                    # an SGD mini-batch-32 epoch with L2 on 200,000 rows of
+                    # 50 non-zeros in 2**18 columns, 0.22-0.26 -> 0.17-0.18 s
+                    theta[i] = w0 + (theta[i] - w0) * (G[e] / G[s])
                 continue
             n = e - s
             dlam = lam[e] - lam[s]
