@@ -290,8 +290,9 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
     non-zero: the lazy update of sparse data.
 
     The prefix arrays over the epoch's steps hold ``lam[u] = sum lr``,
-    ``G[u] = prod (1 - lr * l2)`` and ``h[u] = sum lr * l1 / G``. Plain SGD is exact: each skipped step maps
-    ``w -> soft((1 - lr l2) w, lr l1)``, and ``n`` of them compose to
+    ``G[u] = prod (1 - lr * l2)`` and ``h[u] = sum lr * l1 / G``. Plain SGD
+    is exact: each skipped step maps ``w -> soft((1 - lr l2) w, lr l1)``, and
+    ``n`` of them compose to
     ``(G_e / G_s) soft(w, G_s (h_e - h_s))``. Other rules move by their
     ``*_skip`` function (exact without penalty but for Adam's drift), which
     reads the powers for ``n`` skipped steps from row ``n`` of ``table``
@@ -329,7 +330,7 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
                         _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, G, h,
                                              l1)
                     continue
-                # a weight at its penalty's centre stays there: no exp to take
+                # a weight at its penalty's centre stays there: nothing to do
                 # (most weights of a wide hashed model, at every flush)
                 if theta[i] == w0:
                     continue
