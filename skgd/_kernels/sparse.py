@@ -18,8 +18,7 @@ from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
 from .prefetch import PREFETCH_DISTANCE, prefetch, prefetch_csr_row
-from .updates import (SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row,
-                      slots_read)
+from .updates import SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row
 
 # rebase the prefix products once they shrink below exp(-50), long before
 # h = sum(lr * l1 / G) could overflow
@@ -66,16 +65,17 @@ def _record_width(n_slots):
 
 
 @njit(**NJIT_INLINE)
-def _work_arrays(theta, state, n_slots, packed):
+def _work_arrays(theta, state, packed):
     """The weights, gradient and state the epoch works on, as strided views.
 
     ``packed``: of one array whose record ``i`` holds coordinate ``i``'s
-    weight, gradient and ``n_slots`` state slots, so that a batch's
+    weight, gradient and state slots, so that a batch's
     scattered columns cost one cache miss each rather than one per array
     (mini-batch 32 Adam on CSR 50,000 x 2**18: 0.34 -> 0.26 s an epoch).
     Otherwise ``theta`` and ``state`` themselves and a fresh gradient. The
     gradient is left unset (the epoch clears a slot when it first touches
     it)."""
+    n_slots = state.shape[1]
     if packed:
         work = np.empty((theta.shape[0], _record_width(n_slots)), dtype=theta.dtype)
         for i in range(theta.shape[0]):
@@ -144,12 +144,11 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         raise ValueError("More than 2**31 - 1 mini-batches in an epoch: "
                          "use a larger batch_size.")
     last = np.zeros(d, dtype=np.int32)
-    n_slots = slots_read(code, hyper, state.shape[1], l1)
     nnz = 0
     for pos in range(n):
         nnz += np.int64(indptr[order[pos] + 1]) - np.int64(indptr[order[pos]])
     packed = nnz >= d
-    theta_w, grad, state_w = _work_arrays(theta, state, n_slots, packed)
+    theta_w, grad, state_w = _work_arrays(theta, state, packed)
     has_frozen = frozen.shape[0] > 0
     max_row = 0
     for r in range(indptr.shape[0] - 1):

@@ -183,17 +183,6 @@ def apply_step(code, update, theta, grad, state, columns, n_columns, intercept, 
 
 
 @njit(**NJIT_INLINE)
-def slots_read(code, hyper, n_columns, l1):
-    """How many of the ``n_columns`` state columns an epoch of rule ``code``
-    reads and writes: Adam's third (the AMSGrad maximum) only with
-    ``amsgrad``, and all of them under an L1 penalty (whose budgets are the
-    last two)."""
-    if code == ADAM and hyper[3] == 0.0 and l1 == 0.0:
-        return 2
-    return n_columns
-
-
-@njit(**NJIT_INLINE)
 def skip_table_row(code, hyper, table, k):
     """Fill row ``k`` of ``table`` (``(n_steps + 1, SKIP_TABLE_WIDTH)``)
     with the powers ``catch_up`` reads for ``k`` skipped steps of rule

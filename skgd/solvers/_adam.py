@@ -111,7 +111,6 @@ class Adam(BaseSolver):
     amsgrad : bool, default=False
     """
 
-    n_slots = 3
     _code = 4
     update = staticmethod(adam_update)
     _parameter_constraints = {
@@ -126,6 +125,13 @@ class Adam(BaseSolver):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.amsgrad = amsgrad
+
+    @property
+    def n_slots(self):
+        # m and v, and AMSGrad's running maximum of v only when it is used:
+        # a third of the state's memory (and of its copy at every
+        # partial_fit) otherwise
+        return 3 if self.amsgrad else 2
 
     def hyper(self):
         return np.array(

@@ -20,7 +20,8 @@ class BaseSolver(BaseEstimator):
 
     ``n_slots`` : int
         Number of state values kept per coefficient (0 for plain SGD, 1 for
-        momentum, ...). They start at zero.
+        momentum, ...; a property where it depends on the hyper-parameters,
+        as Adam's 2 or 3 with ``amsgrad``). They start at zero.
     ``update`` : ``staticmethod`` wrapping a ``numba.njit`` function
         ``update(theta, grad, state, i, hyper, t, lr) -> float`` that updates
         coordinate ``i`` in place: ``theta[i]`` (the coefficient), and
