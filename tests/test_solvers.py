@@ -600,9 +600,59 @@ def test_catch_up_matches_reference(make_solver, l2, l1):
     G = (1.0 - lr * l2) ** steps  # the prefix products of the decay
     h = np.concatenate([[0.0], np.cumsum(lr * l1 / G[1:])])
     updates.catch_up(code, theta, state, np.arange(n), since, n, 1, n, e, hyper, t,
-                     table, lam, G, h, l2, l1, np.zeros(0), False)
+                     table, lam, G, h, l2, l1, np.zeros(0), False, False)
     assert_allclose(theta, [w for w, _ in expected], rtol=1e-12, atol=1e-300)
     assert_allclose(state, [s for _, s in expected], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("make_solver", [*SOLVER_CASES, pytest.param(_Frozen, id="custom")])
+@pytest.mark.parametrize("l2, l1, cumulative", [(0.0, 0.0, False), (0.3, 0.02, False),
+                                                (0.3, 0.02, True)])
+def test_catch_up_skipping_resting_coordinates_changes_nothing(make_solver, l2, l1,
+                                                               cumulative):
+    """The flush's shortcut (skip_resting: a weight at its centre with all
+    state zero is left alone) gives bit for bit what the full catch-up
+    gives, also for coordinates that only look at rest (state or weight
+    non-zero) and under the cumulative L1 penalty, whose budgets grow even
+    at zero weights."""
+    from skgd._epoch_runner import _hyper_tuple
+    from skgd._kernels import updates
+
+    solver = make_solver()
+    code = -1 if solver._code is None else solver._code
+    hyper = _hyper_tuple(solver)
+    e, t, lr = 300, 7, 0.05
+    n = 8
+    since = np.array([0, 10, 150, 299, 0, 10, 150, 299])
+    rng = np.random.default_rng(1)
+    n_columns = solver.n_slots + (2 if l1 > 0 else 0)
+    theta = np.zeros(n)
+    state = np.zeros((n, n_columns))
+    theta[1] = 0.4  # a weight away from its centre, zero state
+    if n_columns:
+        state[2] = rng.uniform(0.1, 1.0, size=n_columns)  # at its centre, state set
+    theta[5:] = rng.normal(size=3)
+    state[5:] = rng.uniform(0.1, 1.0, size=(3, n_columns))
+    table = np.zeros((e + 1, updates.SKIP_TABLE_WIDTH))
+    for k in range(1, e + 1):
+        updates.skip_table_row(code, hyper, table, k)
+    steps = np.arange(e + 1.0)
+    lam, G = lr * steps, (1.0 - lr * l2) ** steps
+    h = np.concatenate([[0.0], np.cumsum(lr * l1 / G[1:])])
+    results = []
+    for skip_resting in (False, True):
+        w, st = theta.copy(), state.copy()
+        updates.catch_up(code, w, st, np.arange(n), since, n, 1, n, e, hyper, t, table,
+                         lam, G, h, l2, l1, np.zeros(0), cumulative, skip_resting)
+        results.append((w, st))
+    assert_array_equal(results[1][0], results[0][0])
+    assert_array_equal(results[1][1], results[0][1])
+    # the coordinates that were not at rest did change, where anything
+    # changes (without a penalty SGD, AdaGrad and a user's rule stand still)
+    changed = not (np.array_equal(results[0][0][5:], theta[5:])
+                   and np.array_equal(results[0][1][5:], state[5:]))
+    moving = l2 > 0 or type(solver).__name__ in ("Momentum", "RMSprop", "Adam")
+    assert changed == moving
 
 
 def _cumulative_steps(w, offered, applied, k, lr, l2, l1, scale):
@@ -655,7 +705,7 @@ def test_cumulative_catch_up_matches_step_by_step(make_solver, l2):
     table = np.zeros((e + 1, updates.SKIP_TABLE_WIDTH))
     updates.catch_up(solver._code, theta, state, np.arange(n), since, n, 1, n, e,
                      _hyper_tuple(solver), t, table, lam, G, h, l2, l1, np.zeros(0),
-                     True)
+                     True, False)
     w, u, q = map(np.array, zip(*expected))
     assert np.sum(w == 0.0) >= 3 and np.sum(w != 0.0) >= 3  # both outcomes covered
     assert_allclose(theta, w, rtol=1e-12, atol=1e-15)
@@ -690,7 +740,7 @@ def test_adam_catch_up_equals_zero_gradient_steps(make_solver):
     theta, state = np.array([0.5]), np.array([[m, v, vmax]])
     updates.catch_up(solver._code, theta, state, np.arange(1), np.zeros(1, np.int64), 1,
                      1, 1, e, hyper, t, table, lr * np.arange(e + 1.0), np.zeros(e + 1),
-                     np.zeros(e + 1), 0.0, 0.0, np.zeros(0), False)
+                     np.zeros(e + 1), 0.0, 0.0, np.zeros(0), False, False)
     w = np.array([0.5])
     rule_state = {"exp_avg": np.array([m]), "exp_avg_sq": np.array([v]),
                   "max_exp_avg_sq": np.array([vmax])}

@@ -51,7 +51,7 @@ def _flush(code, theta, state, last, frozen, columns, since, k, d, e, hyper, t, 
                 n += 1
             last[j] = e
         catch_up(code, theta, state, columns, since, n, k, d + 1, e, hyper, t, table,
-                 lam, G, h, l2, l1, theta0, cumulative)
+                 lam, G, h, l2, l1, theta0, cumulative, True)
 
 
 @njit(**NJIT_INLINE)
@@ -194,7 +194,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         # theta moves only at the update: catching the batch's columns up
         # before its first row is read is the same as just before each read
         catch_up(code, theta_w, state_w, touched, since, n_touched, k, d + 1, u - 1,
-                 hyper, t, table, lam, G, h, l2, l1, theta0, cumulative)
+                 hyper, t, table, lam, G, h, l2, l1, theta0, cumulative, False)
         batch_loss = 0.0
         for pos in range(start, stop):
             r = order[pos]

@@ -272,7 +272,7 @@ def _cumulative_skip_sgd(theta, state, i, w0, s, e, lam, G, h, l1):
 
 @njit(**NJIT_INLINE)
 def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper, t,
-             table, lam, G, h, l2, l1, theta0, cumulative):
+             table, lam, G, h, l2, l1, theta0, cumulative, skip_resting):
     """Bring coordinates ``c * stride + columns[q]`` (``q < n_columns``,
     each output ``c < k``) from local step ``since[q]`` to ``e`` (nothing
     where ``since[q] == e``), over steps in which their column had no
@@ -298,6 +298,13 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
     flush): what depends on ``t`` only (Adam's bias corrections) is computed
     once a call, and the weight and state of the column ``CATCH_UP_AHEAD``
     places ahead are requested while one is worked on.
+
+    ``skip_resting`` (the flush's, a literal at each call site): leave alone
+    a coordinate at its centre with all state zero, which no rule moves
+    (but the cumulative L1 penalty, whose budgets still grow). Most columns
+    of a wide hashed-text model never see a non-zero: a 10,000-row
+    streaming Adam chunk at 2**22 columns, 96-100 -> 83-89 ms. Not in a
+    batch's own catch-up, where such columns are rare and the test costs.
     """
     bias_1, sqrt_bias_2 = adam_bias(hyper, t) if code == ADAM else (1.0, 1.0)
     for c in range(k):
@@ -332,6 +339,13 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
                     # 50 non-zeros in 2**18 columns, 0.22-0.26 -> 0.17-0.18 s
                     theta[i] = w0 + (theta[i] - w0) * (G[e] / G[s])
                 continue
+            if skip_resting and not (l1 > 0.0 and cumulative) and theta[i] == w0:
+                resting = True
+                for slot in range(state.shape[1]):
+                    if state[i, slot] != 0.0:
+                        resting = False
+                if resting:
+                    continue
             n = e - s
             dlam = lam[e] - lam[s]
             lr = dlam / n
