@@ -25,7 +25,7 @@ from ._kernels._config import N_HYPER
 from ._kernels.epoch import (full_batch_step, full_batch_step_custom, rows_gradient,
                              run_epoch, run_epoch_custom, zero_model_loss)
 from ._kernels.losses import MULTINOMIAL
-from ._kernels.sgd1 import run_epoch_sgd1
+from ._kernels.sgd1 import run_epoch_sgd1, run_epoch_sgd1_independent
 from ._kernels.sparse import run_epoch_sparse, run_epoch_sparse_custom
 from ._kernels.updates import SGD as SGD_CODE
 
@@ -104,6 +104,7 @@ class EpochRunner:
         self.loss_limit = self._loss_limit(data.Y) if self.split else self.limits[0]
         self.n_threads = effective_n_jobs(n_jobs)
         self._pool = None
+        self._groups = None
 
     def _loss_limit(self, Y):
         reference = zero_model_loss(Y, self.data.sw, self.loss_code, self.loss_param)
@@ -131,6 +132,8 @@ class EpochRunner:
         # check re-scores some of its rows, so that it loads no other kernel)
         if not (self.fused_sgd and batch == 1) and batch >= self.data.n_samples:
             return self._full_batch(progress, order, schedule_code, eta)
+        if self.split and self.fused_sgd and batch == 1:
+            return self._independent_sgd1(progress, order, schedule_code, eta)
         if not self.split:
             return self._kernel(progress.theta, progress.state, progress.avg,
                                 progress.counters, self.outputs[0], self.limits[0],
@@ -150,6 +153,45 @@ class EpochRunner:
         # keep the fewest, which tells _train whether its first batch blew up
         progress.counters[:] = counters[np.argmin(counters[:, 0])]
         return float(sum(losses))
+
+    def _output_groups(self):
+        """The outputs in up to n_jobs contiguous groups, one a thread: each
+        group's first and last output (exclusive), targets and blow-up
+        limits."""
+        if self._groups is None:
+            ranges = np.array_split(np.arange(self.k), min(self.n_threads, self.k))
+            self._groups = [(int(r[0]), int(r[-1]) + 1,
+                             _readonly(self.data.Y[:, r[0]:r[-1] + 1]),
+                             np.array(self.limits[r[0]:r[-1] + 1], dtype=np.float64))
+                            for r in ranges]
+        return self._groups
+
+    def _independent_sgd1(self, progress, order, schedule_code, eta):
+        """Plain SGD one row at a time on independent outputs: each group of
+        outputs in one pass over the rows (run_epoch_sgd1_independent), the
+        groups in parallel. The per-output losses are summed in output order,
+        so neither the model nor its loss depends on n_jobs."""
+        data, size = self.data, self.d + 1
+        groups = self._output_groups()
+        counters = np.repeat(progress.counters[None], len(groups), axis=0)
+        totals = np.zeros(self.k)
+
+        def group(g):
+            first, stop, Y, limits = groups[g]
+            return run_epoch_sgd1_independent(
+                data.X, data.data, data.indices, data.indptr, data.sparse, Y, data.sw,
+                order, progress.theta[first * size:stop * size], counters[g], self.d,
+                stop - first, self.fit_intercept, self.loss_code, self.loss_param,
+                self.l2, schedule_code, float(eta), self.power_t, self.optimal_init,
+                self.alpha, self.mean_sw, limits, totals[first:stop])
+
+        finished = self._map(group, len(groups))
+        # a group that diverged left its counters as they were: keep those,
+        # which tells _train whether its first update blew up
+        progress.counters[:] = counters[np.argmin(counters[:, 0])]
+        if not all(finished):
+            return np.inf
+        return float(sum(totals.tolist()))
 
     def loss_is_sound(self, theta, rows):
         """Whether the weighted mean loss of ``theta`` on ``rows`` is finite

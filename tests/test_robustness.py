@@ -285,6 +285,25 @@ def test_divergence_names_the_epoch_and_leaves_the_model(Estimator, solver):
     assert issubclass(DivergenceError, FloatingPointError)
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_one_pass_one_vs_rest_divergence_leaves_the_model(n_jobs):
+    # plain SGD one row at a time on one-vs-rest classes: every class in one
+    # pass over the rows (run_epoch_sgd1_independent), the classes in groups
+    X, y = _data(GDClassifier)
+    est = _start(GDClassifier, X, y, loss="hinge", solver="sgd", batch_size=1,
+                 learning_rate="constant", eta0=0.01, n_jobs=n_jobs)
+    before = _snapshot(est)
+    est.set_params(eta0=1e6)
+    with pytest.raises(DivergenceError, match=f"diverged at epoch {est.n_iter_ + 1}"):
+        est.partial_fit(X * 1e3, y)
+    est.set_params(eta0=0.01)
+    assert _snapshot(est) == before
+    # "adaptive" retries the epoch with smaller rates and ends finite
+    est.set_params(learning_rate="adaptive", eta0=1e3, warm_start=False, max_iter=5)
+    est.fit(X * 1e3, y)
+    assert np.all(np.isfinite(est.coef_)) and est.n_iter_ >= 1
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_divergence_stops_the_epoch_before_anything_overflows(Estimator, solver,
