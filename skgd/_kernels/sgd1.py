@@ -167,7 +167,8 @@ def run_epoch_sgd1_independent(X, data, indices, indptr, sparse, Y, sw, order, t
     with :func:`_one_output_epoch` run per output to rounding (LLVM may
     order a few operations differently in the two loops)."""
     n = order.shape[0]
-    dloss = np.zeros(k, dtype=theta.dtype)
+    # float64 as _one_output_epoch's scalar derivative, also for float32 data
+    dloss = np.zeros(k)
     inv_mean_sw = 1.0 / mean_sw
     scale = 1.0
     t = counters[0]
