@@ -5,7 +5,9 @@ costs one pass over its entries to predict and one to update, as in
 scikit-learn's ``_plain_sgd``: the L2 decay ``w <- (1 - lr l2) w`` of every
 coefficient is folded into one scalar, ``w = scale * v``, so it costs O(1)
 per row instead of O(d), on dense and CSR input alike. Mathematically the
-same iterates as the general kernels (to rounding).
+same iterates as the general kernels (to rounding). Several outputs (the
+multinomial classes, or a group of independent ones) share each row's read:
+see :func:`_outputs_epoch`.
 """
 
 import numpy as np
@@ -31,62 +33,14 @@ def _run_epoch_sgd1(X, data, indices, indptr, sparse, Y, sw, order, theta,
                                  counters, d, fit_intercept, loss_code, loss_param, l2,
                                  schedule, eta0, power_t, optimal_init, alpha, mean_sw,
                                  loss_limit)
-    n = order.shape[0]
-    p = np.zeros(k, dtype=theta.dtype)
-    dloss = np.zeros(k, dtype=theta.dtype)
-    inv_mean_sw = 1.0 / mean_sw
-    scale = 1.0
-    total = 0.0
-    t = counters[0]
-    for pos in range(n):
-        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order,
-                     pos + PREFETCH_DISTANCE)
-        r = order[pos]
-        t += 1
-        for c in range(k):
-            base = c * (d + 1)
-            # written out rather than shared with epoch.decision_row: an
-            # inlined row-dot helper measured ~35% slower here (dense
-            # batch_size=1: 0.61 -> 0.85 of SGDClassifier's epoch time)
-            acc = 0.0
-            if sparse:
-                for jj in range(indptr[r], indptr[r + 1]):
-                    acc += data[jj] * theta[np.uint64(base) + indices[jj]]
-            else:
-                for j in range(d):
-                    acc += X[r, j] * theta[base + j]
-            p[c] = scale * acc + theta[base + d]
-        loss = sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
-        if not (loss * inv_mean_sw <= loss_limit and loss < np.inf):
-            return np.inf  # the caller discards theta
-        total += loss
-        lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
-        decay = 1.0 - lr * l2
-        if not decay > 0.0:  # a step that flips the weights' sign: diverging
-            return np.inf
-        scale *= decay
-        weight = sw[r] * inv_mean_sw
-        for c in range(k):
-            g = dloss[c] * weight
-            if g == 0.0:
-                continue
-            base = c * (d + 1)
-            step = lr * g / scale
-            if sparse:
-                for jj in range(indptr[r], indptr[r + 1]):
-                    theta[np.uint64(base) + indices[jj]] -= step * data[jj]
-            else:
-                for j in range(d):
-                    theta[base + j] -= step * X[r, j]
-            if fit_intercept:
-                theta[base + d] -= lr * g
-        if scale < _MIN_SCALE:
-            _fold_scale(theta, scale, d, k)
-            scale = 1.0
-    _fold_scale(theta, scale, d, k)
-    counters[0] = t
-    counters[1] += n
-    return total
+    # the multinomial loss couples the outputs: one loss, one limit
+    totals = np.zeros(1)
+    if not _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta,
+                          counters, d, k, fit_intercept, loss_code, loss_param, l2,
+                          schedule, eta0, power_t, optimal_init, alpha, mean_sw, True,
+                          np.full(1, loss_limit), totals):
+        return np.inf  # the caller discards theta
+    return totals[0]
 
 
 @njit(**NJIT)
@@ -146,28 +100,25 @@ def _one_output_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, cou
 
 
 @njit(**NJIT)
-def run_epoch_sgd1_independent(X, data, indices, indptr, sparse, Y, sw, order, theta,
-                               counters, d, k, fit_intercept, loss_code, loss_param, l2,
-                               schedule, eta0, power_t, optimal_init, alpha, mean_sw,
-                               limits, totals):
-    """One epoch of ``k`` independent outputs (one-vs-rest classes, columns
-    of a 2-D target) in one pass over the rows: each row is read once for
-    all of them, not once per output, which is what bounds this loop
-    (one-vs-rest on 4 classes, dense 200,000 x 100: 0.125 -> 0.050 s an
-    epoch on one thread). Output ``c`` makes the steps its own run would
-    make: the weight scale is shared because every output takes the same
-    step sizes, and its loss is checked against its own blow-up limit
-    ``limits[c]``. ``totals[c]`` (float64, zeroed by the caller) receives
-    ``sum_r sw[r] * loss_r`` of output ``c``. Returns False on divergence
-    (``theta`` is then to be discarded and ``counters`` are left as they
-    were), True otherwise.
+def _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, counters, d,
+                   k, fit_intercept, loss_code, loss_param, l2, schedule, eta0, power_t,
+                   optimal_init, alpha, mean_sw, coupled, limits, totals):
+    """One epoch of ``k`` outputs in one pass over the rows: each row is read
+    once for all of them, not once per output, which is what bounds this
+    loop (one-vs-rest on 4 classes, dense 200,000 x 100: 0.125 -> 0.050 s an
+    epoch on one thread against a call per class). The weight scale is
+    shared because every output takes the same step sizes.
 
-    Every group of outputs, of any size, runs this same loop, so the model
-    does not depend on how the outputs are grouped over threads; it agrees
-    with :func:`_one_output_epoch` run per output to rounding (LLVM may
-    order a few operations differently in the two loops)."""
+    ``coupled`` (the multinomial loss): one loss of the row, checked against
+    ``limits[0]`` and summed into ``totals[0]``. Otherwise the outputs are
+    independent (one-vs-rest classes, columns of a 2-D target): output ``c``
+    makes the steps its own run would make, its loss is checked against its
+    own blow-up limit ``limits[c]`` and summed into ``totals[c]`` (float64,
+    zeroed by the caller). Returns False on divergence (``theta`` is then to
+    be discarded and ``counters`` are left as they were), True otherwise."""
     n = order.shape[0]
-    # float64 as _one_output_epoch's scalar derivative, also for float32 data
+    # float64, as _one_output_epoch's scalars, also for float32 data
+    p = np.zeros(k)
     dloss = np.zeros(k)
     inv_mean_sw = 1.0 / mean_sw
     scale = 1.0
@@ -179,6 +130,9 @@ def run_epoch_sgd1_independent(X, data, indices, indptr, sparse, Y, sw, order, t
         t += 1
         for c in range(k):
             base = c * (d + 1)
+            # written out rather than shared with epoch.decision_row: an
+            # inlined row-dot helper measured ~35% slower here (dense
+            # batch_size=1: 0.61 -> 0.85 of SGDClassifier's epoch time)
             acc = 0.0
             if sparse:
                 for jj in range(indptr[r], indptr[r + 1]):
@@ -186,13 +140,20 @@ def run_epoch_sgd1_independent(X, data, indices, indptr, sparse, Y, sw, order, t
             else:
                 for j in range(d):
                     acc += X[r, j] * theta[base + j]
-            value, derivative = scalar_loss(loss_code, scale * acc + theta[base + d],
-                                            Y[r, c], loss_param)
-            loss = sw[r] * value
-            if not (loss * inv_mean_sw <= limits[c] and loss < np.inf):
+            p[c] = scale * acc + theta[base + d]
+        if coupled:
+            loss = sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
+            if not (loss * inv_mean_sw <= limits[0] and loss < np.inf):
                 return False
-            totals[c] += loss
-            dloss[c] = derivative
+            totals[0] += loss
+        else:
+            for c in range(k):
+                value, derivative = scalar_loss(loss_code, p[c], Y[r, c], loss_param)
+                dloss[c] = derivative
+                loss = sw[r] * value
+                if not (loss * inv_mean_sw <= limits[c] and loss < np.inf):
+                    return False
+                totals[c] += loss
         lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
         decay = 1.0 - lr * l2
         if not decay > 0.0:  # a step that flips the weights' sign: diverging
@@ -229,4 +190,23 @@ def _fold_scale(theta, scale, d, k):
             theta[base + j] *= scale
 
 
+def _run_epoch_sgd1_independent(X, data, indices, indptr, sparse, Y, sw, order, theta,
+                                counters, d, k, fit_intercept, loss_code, loss_param,
+                                l2, schedule, eta0, power_t, optimal_init, alpha,
+                                mean_sw, limits, totals):
+    """One epoch of ``k`` independent outputs in one pass over the rows
+    (:func:`_outputs_epoch`); ``totals[c]`` receives output ``c``'s
+    ``sum_r sw[r] * loss_r``. Returns False on divergence.
+
+    Every group of outputs, of any size, runs this same loop, so the model
+    does not depend on how the outputs are grouped over threads; it agrees
+    with :func:`_one_output_epoch` run per output to rounding (LLVM may
+    order a few operations differently in the two loops)."""
+    return _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta,
+                          counters, d, k, fit_intercept, loss_code, loss_param, l2,
+                          schedule, eta0, power_t, optimal_init, alpha, mean_sw, False,
+                          limits, totals)
+
+
 run_epoch_sgd1 = njit(**NJIT)(_run_epoch_sgd1)
+run_epoch_sgd1_independent = njit(**NJIT)(_run_epoch_sgd1_independent)
