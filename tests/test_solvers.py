@@ -524,15 +524,19 @@ def test_custom_solver_matches_its_reference():
 
 
 @pytest.mark.parametrize("amsgrad", [False, True])
-def test_wrapped_adam_is_bit_identical_to_builtin(amsgrad):
+def test_wrapped_adam_equals_builtin(amsgrad):
+    # equal to rounding, not bit for bit: the built-in loop computes the
+    # step's bias terms once a call (adam_step), a user's rule wrapping
+    # adam_update once a coordinate, and under the kernels' fastmath flags
+    # LLVM may reassociate the two differently (seen: 1 ulp)
     X, y = _regression_data(k=2)
     params = dict(batch_size=5, eta0=0.03, alpha=0.05, penalty="elasticnet",
                   l1_ratio=0.5, max_iter=3, **COMMON)
     builtin = GDRegressor(solver=Adam(beta_1=0.8, amsgrad=amsgrad), **params).fit(X, y)
     custom = GDRegressor(solver=WrappedAdam(beta_1=0.8, amsgrad=amsgrad),
                          **params).fit(X, y)
-    assert_array_equal(custom.coef_, builtin.coef_)
-    assert_array_equal(custom.intercept_, builtin.intercept_)
+    assert_allclose(custom.coef_, builtin.coef_, rtol=1e-13, atol=1e-15)
+    assert_allclose(custom.intercept_, builtin.intercept_, rtol=1e-13, atol=1e-15)
 
 
 def test_solver_without_update_is_rejected():

@@ -11,7 +11,7 @@ from numba import njit
 import numpy as np
 
 from ..solvers._adagrad import adagrad_skip, adagrad_update
-from ..solvers._adam import adam_bias, adam_skip, adam_skip_table, adam_update
+from ..solvers._adam import adam_bias, adam_skip, adam_skip_table, adam_step
 from ..solvers._momentum import momentum_skip, momentum_skip_table, momentum_update
 from ..solvers._rmsprop import rmsprop_skip, rmsprop_skip_table, rmsprop_update
 from ..solvers._sgd import sgd_update
@@ -117,7 +117,7 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
     ``theta``), or empty for the usual pull toward zero.
     ``update`` is None for built-in rules, chosen by ``code`` once per call,
     outside the loops: each loop is then branch-free, and what depends only
-    on ``t`` (Adam's bias corrections) is computed once per call. The dense
+    on ``t`` (Adam's bias corrections) is computed once per call (:func:`~skgd.solvers._adam.adam_step`). The dense
     kernel passes every column, the sparse one those a batch touched.
     """
     if update is not None:
@@ -135,12 +135,25 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
                 grad[i] += l2 * (theta[i] - w0)
                 _finish(grad, i, sgd_update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == ADAM:
-        for c in range(k):
-            for q in range(n_columns):
-                i = c * stride + columns[q]
-                w0 = _reference(theta0, i)
-                grad[i] += l2 * (theta[i] - w0)
-                _finish(grad, i, adam_update(theta, grad, state, i, hyper, t, lr), l1)
+        # the bias terms once a call; AMSGrad's test out of the loop
+        bias_1, sqrt_bias_2 = adam_bias(hyper, t)
+        lr_bias_1 = lr / bias_1
+        if hyper[3] != 0.0:
+            for c in range(k):
+                for q in range(n_columns):
+                    i = c * stride + columns[q]
+                    w0 = _reference(theta0, i)
+                    grad[i] += l2 * (theta[i] - w0)
+                    _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
+                                               sqrt_bias_2, True), l1)
+        else:
+            for c in range(k):
+                for q in range(n_columns):
+                    i = c * stride + columns[q]
+                    w0 = _reference(theta0, i)
+                    grad[i] += l2 * (theta[i] - w0)
+                    _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
+                                               sqrt_bias_2, False), l1)
     elif code == MOMENTUM:
         for c in range(k):
             for q in range(n_columns):

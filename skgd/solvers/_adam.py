@@ -11,7 +11,21 @@ from ._base import BaseSolver
 
 
 @njit(**NJIT_INLINE)
-def adam_update(theta, grad, state, i, hyper, t, lr):
+def adam_bias(hyper, t):
+    """``1 - beta_1^t`` and ``sqrt(1 - beta_2^t)``, for :func:`adam_skip`."""
+    return 1.0 - hyper[0] ** float(t), np.sqrt(1.0 - hyper[1] ** float(t))
+
+
+@njit(**NJIT_INLINE)
+def adam_step(theta, grad, state, i, hyper, lr_bias_1, sqrt_bias_2, amsgrad):
+    """:func:`adam_update` with what is the same for every coordinate given:
+    the bias terms of step ``t``, ``lr / (1 - beta_1^t)`` and ``sqrt(1 -
+    beta_2^t)`` (:func:`adam_bias`), and ``amsgrad`` (``hyper[3] != 0``).
+
+    A loop over coordinates passes ``amsgrad`` as a literal, one loop for
+    each value: with the test inside the loop (its branch is never taken
+    without AMSGrad, but stores to the third slot) the update of mini-batch
+    32 Adam on 2**18 sparse columns took 15 ns a coordinate, 7 ns without."""
     beta_1 = hyper[0]
     beta_2 = hyper[1]
     g = grad[i]
@@ -19,15 +33,19 @@ def adam_update(theta, grad, state, i, hyper, t, lr):
     v = beta_2 * state[i, 1] + (1.0 - beta_2) * g * g
     state[i, 0] = m
     state[i, 1] = v
-    if hyper[3] != 0.0:  # AMSGrad: the running maximum of v replaces v
+    if amsgrad:  # the running maximum of v replaces v
         v = max(state[i, 2], v)
         state[i, 2] = v
-    # bias corrections are loop invariant: LLVM hoists the two powers
-    bias_1 = 1.0 - beta_1 ** float(t)
-    bias_2 = 1.0 - beta_2 ** float(t)
-    scale = 1.0 / (np.sqrt(v) / np.sqrt(bias_2) + hyper[2])
-    theta[i] -= lr / bias_1 * m * scale
+    scale = 1.0 / (np.sqrt(v) / sqrt_bias_2 + hyper[2])
+    theta[i] -= lr_bias_1 * m * scale
     return scale
+
+
+@njit(**NJIT_INLINE)
+def adam_update(theta, grad, state, i, hyper, t, lr):
+    bias_1, sqrt_bias_2 = adam_bias(hyper, t)
+    return adam_step(theta, grad, state, i, hyper, lr / bias_1, sqrt_bias_2,
+                     hyper[3] != 0.0)
 
 
 @njit(**NJIT_INLINE)
@@ -53,12 +71,6 @@ def adam_skip_table(hyper, table, k):
     table[k, 0] = hyper[0] ** float(k)
     table[k, 1] = hyper[1] ** float(k)
     table[k, 2] = r * (1.0 - r ** float(k)) / (1.0 - r) if r != 1.0 else float(k)
-
-
-@njit(**NJIT_INLINE)
-def adam_bias(hyper, t):
-    """``1 - beta_1^t`` and ``sqrt(1 - beta_2^t)``, for :func:`adam_skip`."""
-    return 1.0 - hyper[0] ** float(t), np.sqrt(1.0 - hyper[1] ** float(t))
 
 
 @njit(**NJIT_INLINE)
