@@ -343,7 +343,7 @@ def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
 
     then, but for ``"sgd"``, the penalty as decoupled shrinkage at the rule's
     multiplier ``s`` (Adam's before the decay, RMSprop's after it):
-    ``soft(w, l1 s k lr)``, then ``w exp(-l2 s k lr)``.
+    ``soft(w, l1 s k lr)``, then the proximal L2 step ``w / (1 + l2 s k lr)``.
     """
     state = np.array(state, dtype=np.float64)
     if k == 0:
@@ -390,4 +390,4 @@ def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
     else:
         scale = 1.0
     w = float(soft_threshold(w, l1 * scale * k * lr))
-    return w * np.exp(-l2 * scale * k * lr), state
+    return w / (1.0 + l2 * scale * k * lr), state
