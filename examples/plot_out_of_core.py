@@ -174,11 +174,15 @@ models = {
 }
 classes = np.array([0, 1])
 
-# compile (or load from Numba's cache) the kernels before the clock starts
-warm_X = vectorizer.transform(train_texts[:64])
+# compile (or load from Numba's cache) the kernels before the clock starts:
+# on a whole chunk (more rows than Adam's batch: the mini-batch kernel) and on
+# a few rows (one batch: the full-batch kernel, as the short last chunk of a
+# pass takes)
 start = time.perf_counter()
-for model in models.values():
-    clone(model).partial_fit(warm_X, y_train[:64], classes=classes)
+for rows in (args.chunk_size, 64):
+    warm_X = vectorizer.transform(train_texts[:rows])
+    for model in models.values():
+        clone(model).partial_fit(warm_X, y_train[:rows], classes=classes)
 print(f"Numba compile / cache load (not counted below): {time.perf_counter() - start:.2f} s")
 
 
