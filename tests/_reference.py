@@ -343,7 +343,12 @@ def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
 
     then, but for ``"sgd"``, the penalty as decoupled shrinkage at the rule's
     multiplier ``s`` (Adam's before the decay, RMSprop's after it):
-    ``soft(w, l1 s k lr)``, then the proximal L2 step ``w / (1 + l2 s k lr)``.
+    ``soft(w, l1 s k lr)``, then the proximal L2 step ``w / (1 + l2 s k lr)``,
+    which for the adaptive rules moves ``w`` by no more than an L2 gradient
+    alone would: ``k lr`` for Adam and RMSprop (a normalised step of ``lr``
+    each), ``lr sum_j g / sqrt(s + j g^2)`` for AdaGrad (``g = l2 |w|``
+    before the L1 step, the sum as an integral over ``[1/2, k + 1/2]``;
+    its ``s`` takes the ``k`` squares ``g^2``).
     """
     state = np.array(state, dtype=np.float64)
     if k == 0:
@@ -372,6 +377,11 @@ def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
         scale = float(scale[0])
     elif name == "adagrad":
         scale = 1.0 / (np.sqrt(state[0]) + hyper["epsilon"])
+        if l2 > 0.0:
+            g, total = l2 * abs(w), state[0]
+            bound = 2.0 * k * lr * g / (np.sqrt(total + (k + 0.5) * g**2)
+                                        + np.sqrt(total + 0.5 * g**2))
+            state[0] = total + k * g**2
     elif name == "adam":
         beta_1, beta_2 = hyper["beta_1"], hyper["beta_2"]
         # AMSGrad's maximum does not decay; with beta_2 = 0, v is 0 after
@@ -389,5 +399,12 @@ def lazy_skip(name, w, state, k, t, lr, l2=0.0, l1=0.0, **hyper):
         state[1] *= beta_2**k
     else:
         scale = 1.0
+    if name in ("adam", "rmsprop"):
+        bound = k * lr
+    elif name != "adagrad" or l2 == 0.0:
+        bound = np.inf
     w = float(soft_threshold(w, l1 * scale * k * lr))
-    return w / (1.0 + l2 * scale * k * lr), state
+    shrunk = w / (1.0 + l2 * scale * k * lr)
+    if abs(w) - abs(shrunk) > bound:
+        shrunk = w - np.sign(w) * bound
+    return shrunk, state
