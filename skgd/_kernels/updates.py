@@ -105,6 +105,20 @@ def _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
 
 
 @njit(**NJIT_INLINE)
+def _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper, lr_bias_1,
+               sqrt_bias_2, l2, l1, theta0, amsgrad):
+    """update_list's Adam loop; ``amsgrad`` is a literal at each call site,
+    so each copy is compiled without the other's branch."""
+    for c in range(k):
+        for q in range(n_columns):
+            i = c * stride + columns[q]
+            w0 = _reference(theta0, i)
+            grad[i] += l2 * (theta[i] - w0)
+            _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
+                                       sqrt_bias_2, amsgrad), l1)
+
+
+@njit(**NJIT_INLINE)
 def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
                 hyper, t, lr, l2, l1, theta0, cumulative):
     """Update coordinates ``c * stride + columns[q]`` (``q < n_columns``, each
@@ -139,21 +153,11 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
         bias_1, sqrt_bias_2 = adam_bias(hyper, t)
         lr_bias_1 = lr / bias_1
         if hyper[3] != 0.0:
-            for c in range(k):
-                for q in range(n_columns):
-                    i = c * stride + columns[q]
-                    w0 = _reference(theta0, i)
-                    grad[i] += l2 * (theta[i] - w0)
-                    _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
-                                               sqrt_bias_2, True), l1)
+            _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper,
+                       lr_bias_1, sqrt_bias_2, l2, l1, theta0, True)
         else:
-            for c in range(k):
-                for q in range(n_columns):
-                    i = c * stride + columns[q]
-                    w0 = _reference(theta0, i)
-                    grad[i] += l2 * (theta[i] - w0)
-                    _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
-                                               sqrt_bias_2, False), l1)
+            _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper,
+                       lr_bias_1, sqrt_bias_2, l2, l1, theta0, False)
     elif code == MOMENTUM:
         for c in range(k):
             for q in range(n_columns):
