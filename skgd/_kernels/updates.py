@@ -131,8 +131,9 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
     ``theta``), or empty for the usual pull toward zero.
     ``update`` is None for built-in rules, chosen by ``code`` once per call,
     outside the loops: each loop is then branch-free, and what depends only
-    on ``t`` (Adam's bias corrections) is computed once per call (:func:`~skgd.solvers._adam.adam_step`). The dense
-    kernel passes every column, the sparse one those a batch touched.
+    on ``t`` (Adam's bias corrections, see
+    :func:`~skgd.solvers._adam.adam_step`) is computed once per call. The
+    dense kernel passes every column, the sparse one those a batch touched.
     """
     if update is not None:
         for c in range(k):
@@ -299,7 +300,8 @@ def _adagrad_l2_move(theta, state, i, w0, l2, n, dlam):
         return np.inf
     total = state[i, 0]
     state[i, 0] = total + n * g * g
-    return 2.0 * dlam * g / (np.sqrt(total + (n + 0.5) * g * g) + np.sqrt(total + 0.5 * g * g))
+    return 2.0 * dlam * g / (np.sqrt(total + (n + 0.5) * g * g)
+                             + np.sqrt(total + 0.5 * g * g))
 
 
 @njit(**NJIT_INLINE)
@@ -320,7 +322,9 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
     (:func:`skip_table_row`); their L2 / L1 terms are applied as decoupled
     shrinkage with the rule's current step multiplier ``scale`` (an
     approximation): a soft-threshold of ``l1 scale dlam``, then ``w / (1 +
-    l2 scale dlam)``, ``dlam`` the skipped steps' summed rate. A
+    l2 scale dlam)``, ``dlam`` the skipped steps' summed rate, which for
+    Adam, RMSprop and AdaGrad moves ``w`` no further than the L2 gradient
+    alone would (:func:`_adagrad_l2_move`). A
     user's rule (``code < 0``) keeps its weight and state, with the same
     shrinkage at multiplier 1. With an L2-SP reference ``theta0`` all of
     this applies to ``theta - theta0`` (the penalty's centre moves, its form
