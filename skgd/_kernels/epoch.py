@@ -15,7 +15,7 @@ from numba import njit
 
 from ._config import NJIT, NJIT_INLINE
 from .losses import row_loss
-from .prefetch import PREFETCH_DISTANCE, prefetch_row
+from .prefetch import prefetch_row
 from .updates import apply_step
 
 # learning-rate formulas evaluated per update (per-epoch schedules such as
@@ -61,8 +61,7 @@ def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
     total = 0.0
     for pos in range(start, stop):
         if shuffled:
-            prefetch_row(X, data, indices, indptr, sparse, Y, sw, order,
-                         pos + PREFETCH_DISTANCE)
+            prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos)
         r = order[pos]
         decision_row(X, data, indices, indptr, sparse, r, theta, d, p)
         total += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)

@@ -16,7 +16,7 @@ from numba import njit
 from ._config import NJIT
 from .epoch import step_size
 from .losses import row_loss, scalar_loss
-from .prefetch import PREFETCH_DISTANCE, prefetch_row
+from .prefetch import prefetch_row
 
 # fold the scale back into the coefficients before it underflows
 _MIN_SCALE = 1e-9
@@ -57,8 +57,7 @@ def _one_output_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, cou
     total = 0.0
     t = counters[0]
     for pos in range(n):
-        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order,
-                     pos + PREFETCH_DISTANCE)
+        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos)
         r = order[pos]
         t += 1
         acc = 0.0
@@ -124,8 +123,7 @@ def _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, counte
     scale = 1.0
     t = counters[0]
     for pos in range(n):
-        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order,
-                     pos + PREFETCH_DISTANCE)
+        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos)
         r = order[pos]
         t += 1
         for c in range(k):

@@ -17,7 +17,7 @@ from numba import njit
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
-from .prefetch import PREFETCH_DISTANCE, prefetch, prefetch_csr_row
+from .prefetch import prefetch, prefetch_csr_row
 from .updates import SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row
 
 # rebase the prefix products once they shrink below exp(-50), long before
@@ -31,7 +31,7 @@ _FLUSH_BLOCK = 4096
 _MAX_STEPS = 2**31 - 1
 
 # rows ahead whose weights the marking of a batch's columns requests: its
-# index lines were requested PREFETCH_DISTANCE rows earlier
+# index lines were requested into L1 in the same call (prefetch_csr_row)
 _RECORD_DISTANCE = 2
 
 
@@ -176,8 +176,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         inv_norm = 1.0 / (mean_sw * (stop - start))
         n_touched = 0
         for pos in range(start, stop):
-            prefetch_csr_row(data, indices, indptr, Y, sw, order,
-                             pos + PREFETCH_DISTANCE)
+            prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
             _prefetch_records(theta_w, last, indices, indptr, order, k, d,
                               pos + _RECORD_DISTANCE)
             r = order[pos]
