@@ -20,8 +20,10 @@ from .prefetch import prefetch
 
 SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4
 
-# values a row of the skip table holds (Adam's three powers, the most)
-SKIP_TABLE_WIDTH = 3
+# values a row of the skip table holds: up to three of the rule's powers
+# (Adam's), then 1 / k for every rule
+SKIP_TABLE_WIDTH = 4
+_INV_STEPS = SKIP_TABLE_WIDTH - 1
 
 # catch_up requests the weight and state of the column this many places
 # ahead in its list: the columns are scattered, so each is a cache miss
@@ -106,7 +108,7 @@ def _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
 
 @njit(**NJIT_INLINE)
 def _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper, lr_bias_1,
-               sqrt_bias_2, l2, l1, theta0, amsgrad):
+               inv_sqrt_bias_2, l2, l1, theta0, amsgrad):
     """update_list's Adam loop; ``amsgrad`` is a literal at each call site,
     so each copy is compiled without the other's branch."""
     for c in range(k):
@@ -115,7 +117,7 @@ def _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper, lr_bias
             w0 = _reference(theta0, i)
             grad[i] += l2 * (theta[i] - w0)
             _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
-                                       sqrt_bias_2, amsgrad), l1)
+                                       inv_sqrt_bias_2, amsgrad), l1)
 
 
 @njit(**NJIT_INLINE)
@@ -151,14 +153,14 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
                 _finish(grad, i, sgd_update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == ADAM:
         # the bias terms once a call; AMSGrad's test out of the loop
-        bias_1, sqrt_bias_2 = adam_bias(hyper, t)
-        lr_bias_1 = lr / bias_1
+        inv_bias_1, inv_sqrt_bias_2 = adam_bias(hyper, t)
+        lr_bias_1 = lr * inv_bias_1
         if hyper[3] != 0.0:
             _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper,
-                       lr_bias_1, sqrt_bias_2, l2, l1, theta0, True)
+                       lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, True)
         else:
             _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper,
-                       lr_bias_1, sqrt_bias_2, l2, l1, theta0, False)
+                       lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, False)
     elif code == MOMENTUM:
         for c in range(k):
             for q in range(n_columns):
@@ -204,8 +206,9 @@ def apply_step(code, update, theta, grad, state, columns, n_columns, intercept, 
 def skip_table_row(code, hyper, table, k):
     """Fill row ``k`` of ``table`` (``(n_steps + 1, SKIP_TABLE_WIDTH)``)
     with the powers ``catch_up`` reads for ``k`` skipped steps of rule
-    ``code``: one row per step of the epoch, rather than the same powers
-    recomputed for every column caught up."""
+    ``code``, and ``1 / k``: one row per step of the epoch, rather than the
+    same powers (and a division) for every column caught up."""
+    table[k, _INV_STEPS] = 1.0 / k if k > 0 else 0.0
     if code == ADAM:
         adam_skip_table(hyper, table, k)
     elif code == MOMENTUM:
@@ -344,7 +347,7 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
     streaming Adam chunk at 2**22 columns, 96-100 -> 83-89 ms. Not in a
     batch's own catch-up, where such columns are rare and the test costs.
     """
-    bias_1, sqrt_bias_2 = adam_bias(hyper, t) if code == ADAM else (1.0, 1.0)
+    inv_bias_1, inv_sqrt_bias_2 = adam_bias(hyper, t) if code == ADAM else (1.0, 1.0)
     for c in range(k):
         for q in range(n_columns):
             if q + CATCH_UP_AHEAD < n_columns:
@@ -386,7 +389,7 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
                     continue
             n = e - s
             dlam = lam[e] - lam[s]
-            lr = dlam / n
+            lr = dlam * table[n, _INV_STEPS]  # the skipped steps' mean rate
             # the L2 step's largest move: an adaptive rule whose only
             # gradient is the L2 term moves by about its rate a step (Adam's
             # m / sqrt(v) -> sign(w)) however small its state; without the
@@ -394,8 +397,8 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
             # start) met scale = 1 / epsilon and was wiped out
             bound = np.inf
             if code == ADAM:
-                scale = adam_skip(theta, state, i, hyper, table, n, lr, bias_1,
-                                  sqrt_bias_2)
+                scale = adam_skip(theta, state, i, hyper, table, n, lr, inv_bias_1,
+                                  inv_sqrt_bias_2)
                 bound = dlam
             elif code == MOMENTUM:
                 scale = momentum_skip(theta, state, i, hyper, table, n, lr)
