@@ -18,10 +18,11 @@ from ._config import NJIT_INLINE
 
 # Two stages (positions ahead of the row being worked on): a row's lines are
 # first requested into L2 (prefetcht2) FAR_DISTANCE rows ahead, then into L1
-# (prefetcht0) NEAR_DISTANCE rows ahead. A request from DRAM straight into L1
-# holds one of L1's few miss buffers for its whole latency, and the loop's
-# own misses on the weights then wait for a free one; L2-level requests do
-# not. batch_size=1 plain SGD, shuffled, 200,000 rows, s an epoch (no
+# (prefetcht0) NEAR_DISTANCE rows ahead. The likely reason it pays (no
+# hardware counters here to confirm it): a request from DRAM straight into
+# L1 holds one of L1's few miss buffers for its whole latency, and the
+# loop's own misses on the weights then wait for a free one; L2-level
+# requests do not. batch_size=1 plain SGD, shuffled, 200,000 rows, s an epoch (no
 # prefetch at all: 0.089 s sparse, on an older host):
 #                                  dense x 100     CSR 2**18, 50 nnz/row
 #   one t0 stage, 4 rows ahead     0.036-0.039     0.059-0.067
