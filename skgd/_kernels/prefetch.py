@@ -22,8 +22,8 @@ from ._config import NJIT_INLINE
 # hardware counters here to confirm it): a request from DRAM straight into
 # L1 holds one of L1's few miss buffers for its whole latency, and the
 # loop's own misses on the weights then wait for a free one; L2-level
-# requests do not. batch_size=1 plain SGD, shuffled, 200,000 rows, s an epoch (no
-# prefetch at all: 0.089 s sparse, on an older host):
+# requests do not. batch_size=1 plain SGD, shuffled, 200,000 rows, s an
+# epoch (no prefetch at all: 0.089 s sparse, on an older host):
 #                                  dense x 100     CSR 2**18, 50 nnz/row
 #   one t0 stage, 4 rows ahead     0.036-0.039     0.059-0.067
 #   two stages, 8 and 2 ahead      0.025-0.032     0.051-0.060
@@ -117,7 +117,8 @@ def _prefetch_dense_lines(X, r, to_l1):
 
 @njit(**NJIT_INLINE)
 def prefetch_csr_row(data, indices, indptr, Y, sw, order, pos):
-    """:func:`prefetch_row` for the CSR-only kernel (no dense placeholder)."""
+    """:func:`prefetch_row` of CSR rows (the CSR-only kernel has no dense
+    placeholder to pass)."""
     n = order.shape[0]
     if pos + FAR_DISTANCE < n:
         _prefetch_csr_lines(data, indices, indptr, order[pos + FAR_DISTANCE], False)
@@ -133,18 +134,14 @@ def prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos):
     """Called at position ``pos`` of the epoch: request row
     ``order[pos + FAR_DISTANCE]`` into L2 and row ``order[pos +
     NEAR_DISTANCE]`` (with its target and weight) into L1, where in range."""
+    if sparse:
+        prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
+        return
     n = order.shape[0]
     if pos + FAR_DISTANCE < n:
-        r = order[pos + FAR_DISTANCE]
-        if sparse:
-            _prefetch_csr_lines(data, indices, indptr, r, False)
-        else:
-            _prefetch_dense_lines(X, r, False)
+        _prefetch_dense_lines(X, order[pos + FAR_DISTANCE], False)
     if pos + NEAR_DISTANCE < n:
         r = order[pos + NEAR_DISTANCE]
         prefetch(sw, r)
         prefetch(Y, r)
-        if sparse:
-            _prefetch_csr_lines(data, indices, indptr, r, True)
-        else:
-            _prefetch_dense_lines(X, r, True)
+        _prefetch_dense_lines(X, r, True)
