@@ -208,7 +208,7 @@ def skip_table_row(code, hyper, table, k):
     with the powers ``catch_up`` reads for ``k`` skipped steps of rule
     ``code``, and ``1 / k``: one row per step of the epoch, rather than the
     same powers (and a division) for every column caught up."""
-    table[k, _INV_STEPS] = 1.0 / k if k > 0 else 0.0
+    table[k, _INV_STEPS] = 1.0 / k  # k >= 1: row 0 is never read
     if code == ADAM:
         adam_skip_table(hyper, table, k)
     elif code == MOMENTUM:
