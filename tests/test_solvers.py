@@ -849,8 +849,20 @@ def test_compiled_kernels_have_shared_options():
     for name, disp in dispatchers.items():
         assert set(disp.targetoptions.get("fastmath", ())) == set(FASTMATH_FLAGS), name
         assert disp.targetoptions.get("nogil") is True, name
+        assert disp.targetoptions.get("error_model") == "numpy", name
         # uncached only as the twin of a cached kernel (the user-solver epoch)
         assert disp.py_func in cached_funcs, name
+
+
+def test_division_by_zero_is_ieee_not_an_exception():
+    # error_model="numpy": no zero test (and branch to raise) in the hot loops;
+    # a zero divisor gives inf / nan, which the divergence checks catch
+    @numba.njit(**dict(NJIT, cache=False))
+    def divide(a, b):
+        return a / b
+
+    assert divide(1.0, 0.0) == np.inf
+    assert np.isnan(divide(0.0, 0.0))
 
 
 def test_isfinite_of_argument_survives_fastmath():
