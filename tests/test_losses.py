@@ -243,3 +243,66 @@ def test_multinomial_is_stable_for_large_decisions():
                        np.array([0.0, 1.0, 0.0]), 0.0, dloss)
     assert_allclose(value, 1000.0, rtol=1e-12)
     assert_allclose(dloss, [1.0, -1.0, 0.0], atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# the full batch's gradient kernel (one output: its own loop; several: general)
+# ---------------------------------------------------------------------------
+
+def _closed_form_loss(name, P, Y):
+    """Loss and derivative by their textbook formulas (per entry)."""
+    if name == "squared_error":
+        return 0.5 * (P - Y) ** 2, P - Y
+    if name == "log_loss":  # Y is the probability of the positive class
+        return np.logaddexp(0.0, P) - Y * P, 1.0 / (1.0 + np.exp(-P)) - Y
+    z = Y * P  # hinge, threshold 1
+    return np.where(z <= 1.0, 1.0 - z, 0.0), np.where(z <= 1.0, -Y, 0.0)
+
+
+@pytest.mark.parametrize("name", ["squared_error", "log_loss", "hinge"])
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_gradient_matches_numpy(name, k, sparse, dtype):
+    """rows_gradient (the full batch's, chunk by chunk) against NumPy's
+    ``X.T @ (sw * dloss)``: the one-output loop and the general one."""
+    import scipy.sparse as sp
+
+    from skgd._kernels.epoch import rows_gradient
+
+    code = CASES[name][0]
+    rng = np.random.default_rng(3)
+    n, d = 60, 7
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < 0.6)
+    if name == "squared_error":
+        Y = rng.normal(size=(n, k))
+    elif name == "log_loss":
+        Y = rng.integers(0, 2, size=(n, k)).astype(float)
+    else:
+        Y = rng.choice([-1.0, 1.0], size=(n, k))
+    sw = rng.uniform(0.5, 2.0, size=n)
+    theta = rng.normal(size=k * (d + 1)) * 0.5
+    order = rng.permutation(n)
+    start, stop, inv_norm = 5, 50, 1.0 / 45
+    X, Y, sw, theta = (a.astype(dtype) for a in (X, Y, sw, theta))
+    csr = sp.csr_matrix(X)
+    empty_values, empty_index = np.zeros(0, dtype), np.zeros(0, np.uint32)
+    if sparse:
+        args = (np.zeros((0, 0), dtype), csr.data, csr.indices.astype(np.uint32),
+                csr.indptr.astype(np.uint32), True)
+    else:
+        args = (X, empty_values, empty_index, empty_index, False)
+    grad = np.zeros_like(theta)
+    total = rows_gradient(*args, Y, sw, order, start, stop, theta, d, code,
+                          1.0, inv_norm, grad)
+
+    rows = order[start:stop]
+    W = theta.astype(float).reshape(k, d + 1)
+    P = X[rows].astype(float) @ W[:, :d].T + W[:, d]
+    loss, dloss = _closed_form_loss(name, P, Y[rows].astype(float))
+    weighted = sw[rows, None].astype(float) * dloss * inv_norm
+    expected = np.hstack([weighted.T @ X[rows].astype(float),
+                          weighted.sum(axis=0)[:, None]]).ravel()
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    assert_allclose(grad, expected, rtol=tol, atol=tol * np.abs(expected).max())
+    assert_allclose(total, np.sum(sw[rows, None] * loss), rtol=tol)

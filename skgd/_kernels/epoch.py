@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from ._config import NJIT, NJIT_INLINE
-from .losses import row_loss
+from .losses import MULTINOMIAL, row_loss, scalar_loss
 from .prefetch import prefetch_row
 from .updates import apply_step
 
@@ -46,6 +46,45 @@ def decision_row(X, data, indices, indptr, sparse, r, theta, d, out):
             for j in range(d):
                 acc += X[r, j] * theta[base + j]
         out[c] = acc
+
+
+@njit(**NJIT_INLINE)
+def _one_output_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
+                         theta, d, loss_code, loss_param, inv_norm, grad, dloss):
+    """:func:`batch_gradient` for a single output (binary, one target) and
+    rows in order (no prefetch): the same arithmetic, with the decision value
+    in a register and no loops over outputs. The full batch's gradient takes
+    it: on dense 1,000,000 x 100 float32 the general loop took 33 ns a row
+    whatever the row's length, so float32 gained little on float64 (epoch
+    0.033-0.034 -> 0.027-0.029 s). The mini-batch kernel keeps the general
+    loop: there this one gained 8% and added 10 s to the kernel's first
+    compilation (22 -> 32 s)."""
+    total = 0.0
+    for pos in range(start, stop):
+        r = order[pos]
+        acc = theta[d]
+        if sparse:
+            for jj in range(indptr[r], indptr[r + 1]):
+                acc += data[jj] * theta[indices[jj]]
+        else:
+            for j in range(d):
+                acc += X[r, j] * theta[j]
+        value, derivative = scalar_loss(loss_code, acc, Y[r, 0], loss_param)
+        total += sw[r] * float(value)
+        # through dloss, as in the general loop: g in theta's dtype
+        dloss[0] = derivative
+        dloss[0] *= sw[r] * inv_norm
+        g = dloss[0]
+        if g == 0.0:
+            continue
+        if sparse:
+            for jj in range(indptr[r], indptr[r + 1]):
+                grad[indices[jj]] += g * data[jj]
+        else:
+            for j in range(d):
+                grad[j] += g * X[r, j]
+        grad[d] += g
+    return total
 
 
 @njit(**NJIT_INLINE)
@@ -199,6 +238,10 @@ def rows_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop, t
     k = Y.shape[1]
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
+    if k == 1 and loss_code != MULTINOMIAL:
+        return _one_output_gradient(X, data, indices, indptr, sparse, Y, sw, order,
+                                    start, stop, theta, d, loss_code, loss_param,
+                                    inv_norm, grad, dloss)
     return batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
                           theta, d, loss_code, loss_param, inv_norm, grad, p, dloss,
                           False)
