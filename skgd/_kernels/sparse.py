@@ -17,7 +17,7 @@ from numba import njit
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
-from .prefetch import prefetch, prefetch_csr_row
+from .prefetch import prefetch_csr_row, prefetch_to_l2
 from .updates import SKIP_TABLE_WIDTH, apply_step, catch_up, skip_table_row
 
 # rebase the prefix products once they shrink below exp(-50), long before
@@ -30,9 +30,16 @@ _FLUSH_BLOCK = 4096
 # the steps an epoch may have: ``last`` holds step numbers as int32
 _MAX_STEPS = 2**31 - 1
 
-# rows ahead whose weights the marking of a batch's columns requests: its
-# index lines were requested into L1 in the same call (prefetch_csr_row)
-_RECORD_DISTANCE = 2
+# rows ahead whose weights (or records) and step marks the marking of a
+# batch's columns requests, into L2: the row's index lines were requested
+# into L2 FAR_DISTANCE - _RECORD_DISTANCE rows earlier (prefetch_csr_row),
+# so reading them hits. CSR 200,000 x 2**18, mini-batch 32, s an epoch,
+# alternated runs: into L1 2 rows ahead (before), Adam 0.282-0.288, momentum
+# 0.235-0.243, SGD 0.171-0.173; into L2 4 rows ahead, 0.259-0.260,
+# 0.215-0.217, 0.157-0.162. Into L2 6 rows ahead: as 4; 8 ahead (the
+# indices not there yet): 0.287-0.290 (Adam); into L1 4 ahead, or both
+# stages (L2 5 ahead, L1 2 ahead): 0.28-0.30
+_RECORD_DISTANCE = 4
 
 
 @njit(**NJIT_INLINE)
@@ -97,15 +104,17 @@ def _write_back(w, s, theta, state):
 @njit(**NJIT_INLINE)
 def _prefetch_records(theta, last, indices, indptr, order, k, d, pos):
     # the weights (packed: the whole records) and step marks of row
-    # order[pos]'s columns, which the batch's first touch of each misses
+    # order[pos]'s columns, which the batch's first touch of each misses,
+    # into L2 (a request into L1 holds one of its few miss buffers for the
+    # whole trip from L3)
     if pos >= order.shape[0]:
         return
     r = order[pos]
     for jj in range(indptr[r], indptr[r + 1]):
         j = indices[jj]
-        prefetch(last, j)
+        prefetch_to_l2(last, j)
         for c in range(k):
-            prefetch(theta, c * (d + 1) + j)
+            prefetch_to_l2(theta, c * (d + 1) + j)
 
 
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
