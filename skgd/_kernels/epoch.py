@@ -62,6 +62,10 @@ def _one_output_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, 
     total = 0.0
     for pos in range(start, stop):
         r = order[pos]
+        # written out, as in sgd1.py: a shared inlined row-dot helper
+        # (scalar in, scalar out) made batch_size=1 SGD ~20% slower there
+        # (CSR in storage order 0.030 -> 0.037 s an epoch, dense 0.023 ->
+        # 0.027 s)
         acc = theta[d]
         if sparse:
             for jj in range(indptr[r], indptr[r + 1]):
