@@ -5,9 +5,10 @@ misses that the hardware prefetcher cannot predict. Requesting the lines of
 rows a few positions ahead overlaps those misses with the work on the
 current row: in two stages, into L2 ``FAR_DISTANCE`` rows ahead, then into
 L1 ``NEAR_DISTANCE`` rows ahead; a CSR row's offsets, which locate its
-lines, come ``OFFSETS_DISTANCE`` rows ahead. The lazy CSR kernel prefetches its rows the
-same way, and ``catch_up`` the scattered weights and state it is about to
-read. A prefetch is only a hint: it never faults and never changes a result.
+lines, come ``OFFSETS_DISTANCE`` rows ahead. The lazy CSR kernel prefetches
+its rows the same way, its records into L2, and ``catch_up`` the scattered
+weights and state it is about to read. A prefetch is only a hint: it never
+faults and never changes a result.
 """
 
 from llvmlite import ir
