@@ -105,7 +105,7 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     # by its integer code; the gradient is consumed (zeroed) by the pass
     grad_b = grad.copy()
     update_list(solver._code, None, theta_b, grad_b, state_b, np.arange(n), 1, 0, n,
-                _hyper_tuple(solver), 3, 0.1, 0.0, 0.0, np.zeros(0), False)
+                n, _hyper_tuple(solver), 3, 0.1, 0.0, 0.0, np.zeros(0), False)
     # equal to rounding: the fastmath flags let LLVM contract / reassociate
     # the inlined rule differently from the standalone one
     assert_allclose(theta_b, theta_a, rtol=1e-14, atol=1e-15,

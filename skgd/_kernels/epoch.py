@@ -127,20 +127,22 @@ def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
 
 @njit(**NJIT_INLINE)
 def trainable_columns(frozen, d):
-    """Indices of the columns that train: all ``d`` unless ``frozen`` (a
-    bool (d,) mask, or empty) marks some."""
+    """Indices of the columns that train, all ``d`` unless ``frozen`` (a
+    bool (d,) mask, or empty) marks some, and how many: ``(columns, n)``,
+    ``columns`` with one spare entry past ``n`` (for
+    :func:`~skgd._kernels.updates.apply_step`'s intercepts)."""
     if frozen.shape[0] == 0:
-        return np.arange(d)
+        return np.arange(d + 1), d
     n = 0
     for j in range(d):
         n += not frozen[j]
-    columns = np.empty(n, dtype=np.int64)
+    columns = np.empty(n + 1, dtype=np.int64)
     n = 0
     for j in range(d):
         if not frozen[j]:
             columns[n] = j
             n += 1
-    return columns
+    return columns, n
 
 
 @njit(**NJIT_INLINE)
@@ -152,8 +154,8 @@ def clear_frozen(grad, frozen, d, k):
 
 
 @njit(**NJIT_INLINE)
-def take_step(update, theta, grad, state, avg, counters, columns, n_columns, intercept,
-              d, k, fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
+def take_step(update, theta, grad, state, avg, counters, columns, n_columns, d, k,
+              fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
               optimal_init, alpha, average_start, rows, theta0, frozen, cumulative):
     """Apply the gradient ``grad`` of a batch of ``rows`` rows: one update of
     the step counter, the solver and the running average (ASGD).
@@ -162,8 +164,8 @@ def take_step(update, theta, grad, state, avg, counters, columns, n_columns, int
     counters[0] = t
     counters[1] += rows
     lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
-    apply_step(solver_code, update, theta, grad, state, columns, n_columns,
-               intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
+    apply_step(solver_code, update, theta, grad, state, columns, n_columns, k, d,
+               hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
     if n_columns < d:  # the frozen columns' gradients, never applied
         clear_frozen(grad, frozen, d, k)
     if avg.shape[0] > 0 and counters[1] >= average_start:
@@ -199,9 +201,7 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     grad = np.zeros(theta.shape[0], dtype=theta.dtype)
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
-    columns = trainable_columns(frozen, d)
-    n_columns = columns.shape[0]
-    intercept = np.full(1, d)
+    columns, n_columns = trainable_columns(frozen, d)
     # stochastic batches take the cumulative L1 penalty (see update_list)
     cumulative = l1 > 0.0 and batch_size < n
     total = 0.0
@@ -217,10 +217,10 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         if not (mean_loss <= loss_limit and mean_loss < np.inf):
             return np.inf
         total += batch_loss
-        take_step(update, theta, grad, state, avg, counters, columns, n_columns,
-                  intercept, d, k, fit_intercept, l2, l1, solver_code, hyper,
-                  schedule, eta0, power_t, optimal_init, alpha, average_start,
-                  stop - start, theta0, frozen, cumulative)
+        take_step(update, theta, grad, state, avg, counters, columns, n_columns, d, k,
+                  fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
+                  optimal_init, alpha, average_start, stop - start, theta0, frozen,
+                  cumulative)
     return total
 
 
@@ -255,11 +255,10 @@ def _full_batch_step(update, theta, grad, state, avg, counters, d, k, fit_interc
                      l2, l1, solver_code, hyper, schedule, eta0, power_t, optimal_init,
                      alpha, average_start, rows, theta0, frozen):
     """The update of a batch whose gradient :func:`rows_gradient` computed."""
-    columns = trainable_columns(frozen, d)
-    take_step(update, theta, grad, state, avg, counters, columns, columns.shape[0],
-              np.full(1, d), d, k, fit_intercept, l2, l1, solver_code, hyper,
-              schedule, eta0, power_t, optimal_init, alpha, average_start, rows,
-              theta0, frozen, False)
+    columns, n_columns = trainable_columns(frozen, d)
+    take_step(update, theta, grad, state, avg, counters, columns, n_columns, d, k,
+              fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
+              optimal_init, alpha, average_start, rows, theta0, frozen, False)
 
 
 full_batch_step = njit(**NJIT)(_full_batch_step)

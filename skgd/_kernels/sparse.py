@@ -163,8 +163,9 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     for r in range(indptr.shape[0] - 1):
         max_row = max(max_row, np.int64(indptr[r + 1]) - np.int64(indptr[r]))
     # the columns a batch touches and the step each was current to (also
-    # the blocks of a flush)
-    touched = np.empty(min(d, max(max_row * batch_size, _FLUSH_BLOCK)), dtype=np.int64)
+    # the blocks of a flush), with a spare entry for apply_step's intercepts
+    touched = np.empty(min(d, max(max_row * batch_size, _FLUSH_BLOCK)) + 1,
+                       dtype=np.int64)
     since = np.empty(touched.shape[0], dtype=np.int64)
     # the gradient is not zeroed up front (d can be millions, a batch touches
     # a few hundred columns): a column's slots are cleared when a batch first
@@ -173,7 +174,6 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         grad[c * (d + 1) + d] = 0.0
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
-    intercept = np.full(1, d)
     total = 0.0
     u = 0
     t = counters[0]
@@ -233,9 +233,8 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         lam[u] = lam[u - 1] + lr
         G[u] = G[u - 1] * decay
         h[u] = h[u - 1] + lr * l1 / G[u]
-        apply_step(solver_code, update, theta_w, grad, state_w, touched, n_touched,
-                   intercept, k, d, hyper, t, lr, l2, l1, theta0, fit_intercept,
-                   cumulative)
+        apply_step(solver_code, update, theta_w, grad, state_w, touched, n_touched, k,
+                   d, hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
         counters[1] += stop - start
         # flush everyone at the end of the epoch, and to rebase the prefixes
         # (one call site: each inlined copy of catch_up adds compile time)

@@ -107,30 +107,40 @@ def _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
 
 
 @njit(**NJIT_INLINE)
-def _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper, lr_bias_1,
-               inv_sqrt_bias_2, l2, l1, theta0, amsgrad):
+def _adam_list(theta, grad, state, columns, k, stride, n_columns, n_penalised, hyper,
+               lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, amsgrad):
     """update_list's Adam loop; ``amsgrad`` is a literal at each call site,
     so each copy is compiled without the other's branch."""
     for c in range(k):
         for q in range(n_columns):
             i = c * stride + columns[q]
             w0 = _reference(theta0, i)
-            grad[i] += l2 * (theta[i] - w0)
+            grad[i] += _l2_of(q, n_penalised, l2) * (theta[i] - w0)
             _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
                                        inv_sqrt_bias_2, amsgrad), l1)
 
 
 @njit(**NJIT_INLINE)
-def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
-                hyper, t, lr, l2, l1, theta0, cumulative):
-    """Update coordinates ``c * stride + columns[q]`` (``q < n_columns``, each
-    output ``c < k``) from ``grad``, which is then zeroed there.
+def _l2_of(q, n_penalised, l2):
+    # the list's first n_penalised coordinates are penalised, the rest (the
+    # intercepts) are not: 0 * (theta - theta0) adds nothing, as before
+    return l2 if q < n_penalised else 0.0
 
-    The L2 term ``l2 * (theta - theta0)`` is added to the gradient (as
-    PyTorch's ``weight_decay``), the rule is applied, then the L1 proximal
-    step toward ``theta0`` (:func:`cumulative_clip` when ``cumulative``: the
-    stochastic batches); ``theta0`` is the L2-SP reference (same layout as
-    ``theta``), or empty for the usual pull toward zero.
+
+@njit(**NJIT_INLINE)
+def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
+                n_penalised, hyper, t, lr, l2, l1, theta0, cumulative):
+    """Update coordinates ``c * stride + columns[q]`` (``q < n_columns``, each
+    output ``c < k``) from ``grad``, which is then zeroed there (or, under an
+    L1 penalty, holds the rule's step multiplier for the coordinates past
+    ``n_penalised``: the caller clears those).
+
+    For ``q < n_penalised`` the L2 term ``l2 * (theta - theta0)`` is added
+    to the gradient (as PyTorch's ``weight_decay``), the rule is applied,
+    then the L1 proximal step toward ``theta0`` (:func:`cumulative_clip`
+    when ``cumulative``: the stochastic batches); ``theta0`` is the L2-SP
+    reference (same layout as ``theta``), or empty for the usual pull
+    toward zero. The coordinates past ``n_penalised`` take the rule alone.
     ``update`` is None for built-in rules, chosen by ``code`` once per call,
     outside the loops: each loop is then branch-free, and what depends only
     on ``t`` (Adam's bias corrections, see
@@ -142,62 +152,67 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
-                grad[i] += l2 * (theta[i] - w0)
+                grad[i] += _l2_of(q, n_penalised, l2) * (theta[i] - w0)
                 _finish(grad, i, update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == SGD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
-                grad[i] += l2 * (theta[i] - w0)
+                grad[i] += _l2_of(q, n_penalised, l2) * (theta[i] - w0)
                 _finish(grad, i, sgd_update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == ADAM:
         # the bias terms once a call; AMSGrad's test out of the loop
         inv_bias_1, inv_sqrt_bias_2 = adam_bias(hyper, t)
         lr_bias_1 = lr * inv_bias_1
         if hyper[3] != 0.0:
-            _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper,
-                       lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, True)
+            _adam_list(theta, grad, state, columns, k, stride, n_columns, n_penalised,
+                       hyper, lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, True)
         else:
-            _adam_list(theta, grad, state, columns, k, stride, n_columns, hyper,
-                       lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, False)
+            _adam_list(theta, grad, state, columns, k, stride, n_columns, n_penalised,
+                       hyper, lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, False)
     elif code == MOMENTUM:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
-                grad[i] += l2 * (theta[i] - w0)
+                grad[i] += _l2_of(q, n_penalised, l2) * (theta[i] - w0)
                 _finish(grad, i, momentum_update(theta, grad, state, i, hyper, t, lr), l1)
     elif code == ADAGRAD:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
-                grad[i] += l2 * (theta[i] - w0)
+                grad[i] += _l2_of(q, n_penalised, l2) * (theta[i] - w0)
                 _finish(grad, i, adagrad_update(theta, grad, state, i, hyper, t, lr), l1)
     else:
         for c in range(k):
             for q in range(n_columns):
                 i = c * stride + columns[q]
                 w0 = _reference(theta0, i)
-                grad[i] += l2 * (theta[i] - w0)
+                grad[i] += _l2_of(q, n_penalised, l2) * (theta[i] - w0)
                 _finish(grad, i, rmsprop_update(theta, grad, state, i, hyper, t, lr), l1)
     if l1 > 0.0:
-        _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
+        _l1_steps(theta, grad, state, columns, k, stride, n_penalised, lr, l1, theta0,
                   cumulative)
 
 
 @njit(**NJIT_INLINE)
-def apply_step(code, update, theta, grad, state, columns, n_columns, intercept, k, d,
-               hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative):
+def apply_step(code, update, theta, grad, state, columns, n_columns, k, d, hyper, t,
+               lr, l2, l1, theta0, fit_intercept, cumulative):
     """One update of a batch: the coefficients of ``columns[:n_columns]``
-    (penalised), then the intercepts (never penalised); every intercept
-    gradient is cleared, also when the intercepts are not fitted."""
-    update_list(code, update, theta, grad, state, columns, k, d + 1, n_columns,
-                hyper, t, lr, l2, l1, theta0, cumulative)
+    (penalised) and the intercepts (never penalised), in one call of
+    :func:`update_list`; every intercept gradient is cleared, also when the
+    intercepts are not fitted. ``columns`` has room for one more entry: the
+    intercepts' column ``d`` rides at the end of the list. One call site
+    rather than two halves the rules' code in each kernel (compiled once
+    per kernel, not once per call)."""
+    n = n_columns
     if fit_intercept:
-        update_list(code, update, theta, grad, state, intercept, k, d + 1, 1, hyper, t,
-                    lr, 0.0, 0.0, theta0, False)
+        columns[n] = d
+        n += 1
+    update_list(code, update, theta, grad, state, columns, k, d + 1, n, n_columns,
+                hyper, t, lr, l2, l1, theta0, cumulative)
     for c in range(k):
         grad[c * (d + 1) + d] = 0.0
 
