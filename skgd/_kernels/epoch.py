@@ -240,12 +240,12 @@ def rows_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop, t
     be computed on several threads into separate buffers. The full batch
     reads its rows in order, so nothing is prefetched."""
     k = Y.shape[1]
-    p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
     if k == 1 and loss_code != MULTINOMIAL:
         return _one_output_gradient(X, data, indices, indptr, sparse, Y, sw, order,
                                     start, stop, theta, d, loss_code, loss_param,
                                     inv_norm, grad, dloss)
+    p = np.zeros(k, dtype=theta.dtype)
     return batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
                           theta, d, loss_code, loss_param, inv_norm, grad, p, dloss,
                           False)

@@ -107,6 +107,13 @@ def _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
 
 
 @njit(**NJIT_INLINE)
+def _l2_of(q, n_penalised, l2):
+    # the list's first n_penalised coordinates are penalised, the rest (the
+    # intercepts) are not: 0 * (theta - theta0) adds nothing, as before
+    return l2 if q < n_penalised else 0.0
+
+
+@njit(**NJIT_INLINE)
 def _adam_list(theta, grad, state, columns, k, stride, n_columns, n_penalised, hyper,
                lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, amsgrad):
     """update_list's Adam loop; ``amsgrad`` is a literal at each call site,
@@ -118,13 +125,6 @@ def _adam_list(theta, grad, state, columns, k, stride, n_columns, n_penalised, h
             grad[i] += _l2_of(q, n_penalised, l2) * (theta[i] - w0)
             _finish(grad, i, adam_step(theta, grad, state, i, hyper, lr_bias_1,
                                        inv_sqrt_bias_2, amsgrad), l1)
-
-
-@njit(**NJIT_INLINE)
-def _l2_of(q, n_penalised, l2):
-    # the list's first n_penalised coordinates are penalised, the rest (the
-    # intercepts) are not: 0 * (theta - theta0) adds nothing, as before
-    return l2 if q < n_penalised else 0.0
 
 
 @njit(**NJIT_INLINE)
