@@ -15,7 +15,7 @@ from numba import njit
 
 from ._config import NJIT, NJIT_INLINE
 from .losses import MULTINOMIAL, row_loss, scalar_loss
-from .prefetch import prefetch_row
+from .prefetch import prefetch_csr_row, prefetch_dense_row
 from .updates import apply_step
 
 # learning-rate formulas evaluated per update (per-epoch schedules such as
@@ -31,21 +31,6 @@ def step_size(schedule, eta0, power_t, optimal_init, alpha, t):
     if schedule == INVSCALING:
         return eta0 / float(t) ** power_t
     return eta0
-
-
-@njit(**NJIT_INLINE)
-def decision_row(X, data, indices, indptr, sparse, r, theta, d, out):
-    """Decision values of row ``r`` for every output, written to ``out``."""
-    for c in range(out.shape[0]):
-        base = c * (d + 1)
-        acc = theta[base + d]
-        if sparse:
-            for jj in range(indptr[r], indptr[r + 1]):
-                acc += data[jj] * theta[np.uint64(base) + indices[jj]]
-        else:
-            for j in range(d):
-                acc += X[r, j] * theta[base + j]
-        out[c] = acc
 
 
 @njit(**NJIT_INLINE)
@@ -103,10 +88,22 @@ def batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
     """
     total = 0.0
     for pos in range(start, stop):
-        if shuffled:
-            prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos)
+        # one helper a branch: see prefetch.py on branches in inlined helpers
+        if shuffled and sparse:
+            prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
+        elif shuffled:
+            prefetch_dense_row(X, Y, sw, order, pos)
         r = order[pos]
-        decision_row(X, data, indices, indptr, sparse, r, theta, d, p)
+        for c in range(p.shape[0]):
+            base = c * (d + 1)
+            acc = theta[base + d]
+            if sparse:
+                for jj in range(indptr[r], indptr[r + 1]):
+                    acc += data[jj] * theta[np.uint64(base) + indices[jj]]
+            else:
+                for j in range(d):
+                    acc += X[r, j] * theta[base + j]
+            p[c] = acc
         total += sw[r] * row_loss(loss_code, p, Y[r], loss_param, dloss)
         weight = sw[r] * inv_norm
         for c in range(p.shape[0]):

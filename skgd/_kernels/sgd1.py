@@ -16,7 +16,7 @@ from numba import njit
 from ._config import NJIT
 from .epoch import step_size
 from .losses import row_loss, scalar_loss
-from .prefetch import prefetch_row
+from .prefetch import prefetch_csr_row, prefetch_dense_row
 
 # fold the scale back into the coefficients before it underflows
 _MIN_SCALE = 1e-9
@@ -57,7 +57,10 @@ def _one_output_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, cou
     total = 0.0
     t = counters[0]
     for pos in range(n):
-        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos)
+        if sparse:
+            prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
+        else:
+            prefetch_dense_row(X, Y, sw, order, pos)
         r = order[pos]
         t += 1
         acc = 0.0
@@ -123,7 +126,10 @@ def _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, counte
     scale = 1.0
     t = counters[0]
     for pos in range(n):
-        prefetch_row(X, data, indices, indptr, sparse, Y, sw, order, pos)
+        if sparse:
+            prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
+        else:
+            prefetch_dense_row(X, Y, sw, order, pos)
         r = order[pos]
         t += 1
         for c in range(k):
