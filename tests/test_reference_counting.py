@@ -18,6 +18,7 @@ from numba import njit
 from skgd._kernels import losses
 from skgd._kernels._config import NJIT
 from skgd._kernels.prefetch import prefetch_csr_row, prefetch_dense_row
+from skgd._kernels.sparse import _prefetch_records
 
 _UNCACHED = dict(NJIT, cache=False)
 
@@ -44,6 +45,19 @@ def _dense_rows(copies):
             if copies == 2:
                 prefetch_dense_row(X, Y, sw, order, pos + 1)
             total += sw[order[pos]]
+        return total
+    return rows
+
+
+def _record_rows(copies):
+    @njit(**_UNCACHED)
+    def rows(theta, last, indices, indptr, order, d):
+        total = 0.0
+        for pos in range(order.shape[0]):
+            _prefetch_records(theta, last, indices, indptr, order, 1, d, pos + 4)
+            if copies == 2:
+                _prefetch_records(theta, last, indices, indptr, order, 1, d, pos + 5)
+            total += theta[order[pos]]
         return total
     return rows
 
@@ -90,6 +104,9 @@ def test_prefetch_helpers_leave_no_reference_counting(rows):
     X, data, indices, indptr, Y, sw, order = rows
     _assert_no_counting(_csr_rows, data, indices, indptr, Y, sw, order)
     _assert_no_counting(_dense_rows, X, Y, sw, order)
+    d = X.shape[1]
+    _assert_no_counting(_record_rows, np.zeros(d + 1), np.zeros(d, dtype=np.int32),
+                        indices, indptr, order, d)
 
 
 @pytest.mark.parametrize("code", [losses.LOG, losses.MULTINOMIAL, losses.HINGE])

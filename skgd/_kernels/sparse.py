@@ -106,10 +106,9 @@ def _prefetch_records(theta, last, indices, indptr, order, k, d, pos):
     # the weights (packed: the whole records) and step marks of row
     # order[pos]'s columns, which the batch's first touch of each misses,
     # into L2 (a request into L1 holds one of its few miss buffers for the
-    # whole trip from L3)
-    if pos >= order.shape[0]:
-        return
-    r = order[pos]
+    # whole trip from L3); past the end, the last row's (no branch: see
+    # prefetch.py on branches in inlined helpers)
+    r = order[min(pos, order.shape[0] - 1)]
     for jj in range(indptr[r], indptr[r + 1]):
         j = indices[jj]
         prefetch_to_l2(last, j)
