@@ -50,7 +50,8 @@ def _one_output_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, 
         # written out, as in sgd1.py: a shared inlined row-dot helper
         # (scalar in, scalar out) made batch_size=1 SGD ~20% slower there
         # (CSR in storage order 0.030 -> 0.037 s an epoch, dense 0.023 ->
-        # 0.027 s)
+        # 0.027 s); likely its sparse/dense branch over different arrays,
+        # which leaves Numba's reference counting unpruned (prefetch.py)
         acc = theta[d]
         if sparse:
             for jj in range(indptr[r], indptr[r + 1]):
