@@ -136,9 +136,9 @@ def _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, counte
             base = c * (d + 1)
             # written out rather than shared: an inlined row-dot helper with
             # a sparse/dense branch measured ~35% slower here (dense
-            # batch_size=1: 0.61 -> 0.85 of SGDClassifier's epoch time), as
-            # such a branch leaves Numba's reference counting of the arrays
-            # unpruned (prefetch.py)
+            # batch_size=1: 0.61 -> 0.85 of SGDClassifier's epoch time),
+            # likely because such a branch leaves Numba's reference counting
+            # of the arrays unpruned (prefetch.py; not re-measured)
             acc = 0.0
             if sparse:
                 for jj in range(indptr[r], indptr[r + 1]):
