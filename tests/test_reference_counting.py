@@ -1,12 +1,13 @@
-"""The per-row helpers the kernels inline leave no reference counting.
+"""The per-row and per-column helpers the kernels inline leave no reference
+counting.
 
 Numba increments and decrements (atomically) the reference count of an
 array argument each time an inlined helper binds it, unless its pruning pass
 pairs the two away; a helper whose branches used its array arguments
 unevenly defeated it, and 13 such pairs a row took 18-20% of a
 ``batch_size=1`` epoch and 31% of a dense mini-batch one (numba 0.68,
-perf). Each helper the kernels call once per row is compiled here in a loop
-once and twice per row: every unpaired count is one more ``NRT_incref``
+perf). Each helper the kernels call once per row (or per column a batch
+touches) is compiled here in a loop once and twice per iteration: every unpaired count is one more ``NRT_incref``
 call site per inlined copy, so both must have as many (the loop's own, at
 entry, are the same).
 """
@@ -15,10 +16,11 @@ import numpy as np
 import pytest
 from numba import njit
 
-from skgd._kernels import losses
+from skgd._kernels import losses, updates
 from skgd._kernels._config import NJIT
 from skgd._kernels.prefetch import prefetch_csr_row, prefetch_dense_row
 from skgd._kernels.sparse import _prefetch_records
+from skgd.solvers._adam import adam_skip_shrink
 
 _UNCACHED = dict(NJIT, cache=False)
 
@@ -76,6 +78,25 @@ def _loss_rows(copies):
     return rows
 
 
+def _catch_up_columns(copies):
+    @njit(**_UNCACHED)
+    def columns(theta, state, table, order):
+        n = order.shape[0]
+        resting = 0
+        for q in range(n):
+            updates._prefetch_ahead(theta, state, order, q, n, 0, 0)
+            resting += updates._at_rest(theta, state, order[q], 0.0)
+            adam_skip_shrink(theta, state, order[q], 0.0, table, 1, 0.1, 0.1, 0.3, 1.0,
+                             1.0, 1e-8, 1, 1.0)
+            if copies == 2:
+                updates._prefetch_ahead(theta, state, order, q + 1, n, 0, 0)
+                resting += updates._at_rest(theta, state, order[q], 1.0)
+                adam_skip_shrink(theta, state, order[q], 1.0, table, 1, 0.1, 0.1, 0.3,
+                                 1.0, 1.0, 1e-8, 1, 1.0)
+        return resting
+    return columns
+
+
 def _increfs(make_loop, copies, *args):
     loop = make_loop(copies)
     loop(*args)
@@ -114,3 +135,11 @@ def test_row_loss_leaves_no_reference_counting(rows, code):
     Y = rows[4]
     P = np.random.default_rng(1).normal(size=Y.shape)
     _assert_no_counting(_loss_rows, code, P, Y, np.zeros(3), np.zeros(3))
+
+
+def test_catch_up_helpers_leave_no_reference_counting(rows):
+    order = rows[6]
+    n = order.shape[0]
+    rng = np.random.default_rng(2)
+    _assert_no_counting(_catch_up_columns, rng.normal(size=n),
+                        rng.uniform(size=(n, 2)), np.ones((2, 4)), order)

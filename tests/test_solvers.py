@@ -571,11 +571,12 @@ class _Frozen(BaseSolver):
     pytest.param(lambda: Adam(beta_2=0.0, amsgrad=True), id="adam-amsgrad-beta_2=0"),
     pytest.param(_Frozen, id="custom"),
 ])
-@pytest.mark.parametrize("l2, l1", [(0.0, 0.0), (0.3, 0.02)])
+@pytest.mark.parametrize("l2, l1", [(0.0, 0.0), (0.3, 0.0), (0.3, 0.02)])
 def test_catch_up_matches_reference(make_solver, l2, l1):
     """catch_up, reading its powers from the per-step table, equals the
     skipped steps taken one by one with their powers computed per coordinate
-    (tests/_reference.py), from 1 to 500 skipped steps."""
+    (tests/_reference.py), from 1 to 500 skipped steps. Without L1, Adam
+    takes its own loop (one division for drift and L2 step)."""
     from skgd._epoch_runner import _hyper_tuple
     from skgd._kernels import updates
 
@@ -607,6 +608,52 @@ def test_catch_up_matches_reference(make_solver, l2, l1):
                      table, lam, G, h, l2, l1, np.zeros(0), False, False)
     assert_allclose(theta, [w for w, _ in expected], rtol=1e-12, atol=1e-300)
     assert_allclose(state, [s for _, s in expected], rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("make_solver", [
+    pytest.param(Adam, id="adam"),
+    pytest.param(lambda: Adam(amsgrad=True), id="adam-amsgrad"),
+    pytest.param(RMSprop, id="rmsprop"),
+])
+@pytest.mark.parametrize("l1", [0.0, 0.02])
+def test_catch_up_bounds_a_strong_l2_step(make_solver, l1):
+    """Under a strong L2 penalty the proximal step over a few skipped steps
+    would move a weight further than the L2 gradient itself could (a
+    normalised step of ``lr`` a step, for Adam and RMSprop): catch_up holds
+    it to that bound, as the reference (tests/_reference.py) does; some
+    coordinates here meet the bound and some do not."""
+    from skgd._epoch_runner import _hyper_tuple
+    from skgd._kernels import updates
+
+    solver = make_solver()
+    name = LAZY_NAMES[type(solver).__name__]
+    code = solver._code
+    e, t, lr, l2 = 10, 7, 0.05, 50.0
+    since = np.array([9, 9, 8, 5, 0, 9, 8, 0])
+    theta = np.array([1.5, -2.0, 0.7, 3.0, 0.2, 0.01, -0.02, -5.0])
+    n = since.shape[0]
+    state = np.random.default_rng(2).uniform(1e-4, 1e-2, size=(n, solver.n_slots))
+    if solver.n_slots == 3:  # AMSGrad's maximum is at least v
+        state[:, 2] = np.maximum(state[:, 1], state[:, 2])
+    params = solver.get_params()
+    expected = [ref.lazy_skip(name, theta[q], state[q], e - since[q], t, lr, l2, l1,
+                              **params)[0] for q in range(n)]
+    # the weights before the L2 step: the drift (and L1 step) alone
+    unshrunk = [ref.lazy_skip(name, theta[q], state[q], e - since[q], t, lr, 0.0, l1,
+                              **params)[0] for q in range(n)]
+    move = np.abs(unshrunk) - np.abs(expected)
+    at_bound = np.isclose(move, lr * (e - since), rtol=1e-9)
+    assert at_bound.any() and not at_bound.all()
+
+    hyper = _hyper_tuple(solver)
+    table = np.zeros((e + 1, updates.SKIP_TABLE_WIDTH))
+    for k in range(1, e + 1):
+        updates.skip_table_row(code, hyper, table, k)
+    ones, zeros = np.ones(e + 1), np.zeros(e + 1)  # G and h: only SGD reads them
+    updates.catch_up(code, theta, state, np.arange(n), since, n, 1, n, e, hyper, t,
+                     table, lr * np.arange(e + 1.0), ones, zeros, l2, l1, np.zeros(0),
+                     False, False)
+    assert_allclose(theta, expected, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("make_solver", [*SOLVER_CASES, pytest.param(_Frozen, id="custom")])

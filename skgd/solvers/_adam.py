@@ -104,6 +104,36 @@ def adam_skip(theta, state, i, hyper, table, k, lr, inv_bias_1, inv_sqrt_bias_2)
     return scale
 
 
+@njit(**NJIT_INLINE)
+def adam_skip_shrink(theta, state, i, w0, table, k, lr, dlam, l2, inv_bias_1,
+                     inv_sqrt_bias_2, epsilon, v_slot, v_keep):
+    """:func:`adam_skip` and then the catch-up's proximal L2 step with its
+    bound (:func:`skgd._kernels.updates.catch_up`), for a catch-up without
+    an L1 penalty, in one division rather than two and a square root.
+
+    With ``D = sqrt(v) / sqrt(1 - beta_2^t) + epsilon`` (``1 / scale``),
+    the drift moves ``x = w - w0`` to ``x' = x - P m / D`` (``P = lr
+    sum_s r^s / (1 - beta_1^t)``), and the L2 step to ``x' / (1 + l2 dlam
+    / D)``: both are ``(x D - P m) / (D + l2 dlam)``. The L2 step moves
+    ``|x'|`` by ``|shrunk| l2 dlam / D``, more than the bound ``dlam``
+    exactly when ``|shrunk| l2 > D`` (then ``x'`` is taken ``dlam`` toward
+    zero). ``v`` is ``max(state[i, v_slot], state[i, 1]) * v_keep``: slot
+    2 under AMSGrad (whose maximum is at least ``v``), ``v_keep = 0`` with
+    ``beta_2 = 0`` without it, as in :func:`adam_skip`. Scalars in, one
+    write each out: no branch over the arrays (see prefetch.py)."""
+    m = state[i, 0]
+    v = max(state[i, v_slot], state[i, 1]) * v_keep
+    denominator = np.sqrt(v) * inv_sqrt_bias_2 + epsilon
+    drift = lr * inv_bias_1 * table[k, 2] * m
+    shrunk = ((theta[i] - w0) * denominator - drift) / (denominator + l2 * dlam)
+    if abs(shrunk) * l2 > denominator:
+        drifted = shrunk + shrunk * l2 * dlam / denominator
+        shrunk = drifted - dlam if drifted > 0.0 else drifted + dlam
+    theta[i] = w0 + shrunk
+    state[i, 0] = m * table[k, 0]
+    state[i, 1] *= table[k, 1]
+
+
 class Adam(BaseSolver):
     r"""Adam (Kingma & Ba, 2015) and AMSGrad, PyTorch's formulation.
 
