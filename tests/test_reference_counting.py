@@ -21,6 +21,7 @@ from skgd._kernels._config import NJIT
 from skgd._kernels.prefetch import prefetch_csr_row, prefetch_dense_row
 from skgd._kernels.sparse import _prefetch_records
 from skgd.solvers._adam import adam_skip_shrink
+from skgd.solvers._momentum import momentum_skip_shrink
 
 _UNCACHED = dict(NJIT, cache=False)
 
@@ -82,17 +83,23 @@ def _catch_up_columns(copies):
     @njit(**_UNCACHED)
     def columns(theta, state, table, order):
         n = order.shape[0]
+        hyper = (0.9, 0.999, 1e-8, 0.0)
+        constants = (1.0, 1.0, 1.0, 1.0)
         resting = 0
         for q in range(n):
             updates._prefetch_ahead(theta, state, order, q, n, 0, 0)
             resting += updates._at_rest(theta, state, order[q], 0.0)
-            adam_skip_shrink(theta, state, order[q], 0.0, table, 1, 0.1, 0.1, 0.3, 1.0,
-                             1.0, 1e-8, 1, 1.0)
+            adam_skip_shrink(theta, state, order[q], 0.0, hyper, table, 1, 0.1, 0.1, 0.3,
+                             constants)
+            momentum_skip_shrink(theta, state, order[q], 0.0, hyper, table, 1, 0.1, 0.1,
+                                 0.3, constants)
             if copies == 2:
                 updates._prefetch_ahead(theta, state, order, q + 1, n, 0, 0)
                 resting += updates._at_rest(theta, state, order[q], 1.0)
-                adam_skip_shrink(theta, state, order[q], 1.0, table, 1, 0.1, 0.1, 0.3,
-                                 1.0, 1.0, 1e-8, 1, 1.0)
+                adam_skip_shrink(theta, state, order[q], 1.0, hyper, table, 1, 0.1, 0.1,
+                                 0.3, constants)
+                momentum_skip_shrink(theta, state, order[q], 1.0, hyper, table, 1, 0.1,
+                                     0.1, 0.3, constants)
         return resting
     return columns
 

@@ -105,11 +105,23 @@ def adam_skip(theta, state, i, hyper, table, k, lr, inv_bias_1, inv_sqrt_bias_2)
 
 
 @njit(**NJIT_INLINE)
-def adam_skip_shrink(theta, state, i, w0, table, k, lr, dlam, l2, inv_bias_1,
-                     inv_sqrt_bias_2, epsilon, v_slot, v_keep):
+def adam_shrink_constants(hyper, t):
+    """What :func:`adam_skip_shrink` needs of step ``t``, once a call:
+    the bias terms (:func:`adam_bias`), ``v``'s slot (2, AMSGrad's maximum,
+    which is at least ``v``, or 1) and ``v``'s weight (0 with ``beta_2 =
+    0`` without AMSGrad: ``v`` is 0 once skipped, as in :func:`adam_skip`)."""
+    inv_bias_1, inv_sqrt_bias_2 = adam_bias(hyper, t)
+    amsgrad = hyper[3] != 0.0
+    v_keep = 0.0 if hyper[1] == 0.0 and not amsgrad else 1.0
+    return inv_bias_1, inv_sqrt_bias_2, 2.0 if amsgrad else 1.0, v_keep
+
+
+@njit(**NJIT_INLINE)
+def adam_skip_shrink(theta, state, i, w0, hyper, table, k, lr, dlam, l2, constants):
     """:func:`adam_skip` and then the catch-up's proximal L2 step with its
     bound (:func:`skgd._kernels.updates.catch_up`), for a catch-up without
-    an L1 penalty, in one division rather than two and a square root.
+    an L1 penalty, in one division rather than two and a square root;
+    ``constants`` from :func:`adam_shrink_constants`.
 
     With ``D = sqrt(v) / sqrt(1 - beta_2^t) + epsilon`` (``1 / scale``),
     the drift moves ``x = w - w0`` to ``x' = x - P m / D`` (``P = lr
@@ -117,13 +129,12 @@ def adam_skip_shrink(theta, state, i, w0, table, k, lr, dlam, l2, inv_bias_1,
     / D)``: both are ``(x D - P m) / (D + l2 dlam)``. The L2 step moves
     ``|x'|`` by ``|shrunk| l2 dlam / D``, more than the bound ``dlam``
     exactly when ``|shrunk| l2 > D`` (then ``x'`` is taken ``dlam`` toward
-    zero). ``v`` is ``max(state[i, v_slot], state[i, 1]) * v_keep``: slot
-    2 under AMSGrad (whose maximum is at least ``v``), ``v_keep = 0`` with
-    ``beta_2 = 0`` without it, as in :func:`adam_skip`. Scalars in, one
-    write each out: no branch over the arrays (see prefetch.py)."""
+    zero). Scalars in, one write each out: no branch over the arrays (see
+    prefetch.py)."""
+    inv_bias_1, inv_sqrt_bias_2, v_slot, v_keep = constants
     m = state[i, 0]
-    v = max(state[i, v_slot], state[i, 1]) * v_keep
-    denominator = np.sqrt(v) * inv_sqrt_bias_2 + epsilon
+    v = max(state[i, int(v_slot)], state[i, 1]) * v_keep
+    denominator = np.sqrt(v) * inv_sqrt_bias_2 + hyper[2]
     drift = lr * inv_bias_1 * table[k, 2] * m
     shrunk = ((theta[i] - w0) * denominator - drift) / (denominator + l2 * dlam)
     if abs(shrunk) * l2 > denominator:

@@ -48,6 +48,29 @@ def momentum_skip(theta, state, i, hyper, table, k, lr):
     return 1.0 / (1.0 - hyper[0])
 
 
+@njit(**NJIT_INLINE)
+def momentum_shrink_constants(hyper, t):
+    """What :func:`momentum_skip_shrink` needs, once a call: the drift's
+    factor (``mu`` for Nesterov, else 1) and the multiplier ``1 / (1 -
+    mu)`` of the L2 step (padded to :func:`adam_shrink_constants`'s
+    length: one tuple type for the catch-up loops)."""
+    mu = hyper[0]
+    return mu if hyper[1] != 0.0 else 1.0, 1.0 / (1.0 - mu), 0.0, 0.0
+
+
+@njit(**NJIT_INLINE)
+def momentum_skip_shrink(theta, state, i, w0, hyper, table, k, lr, dlam, l2, constants):
+    """:func:`momentum_skip` and then the catch-up's proximal L2 step ``x /
+    (1 + l2 dlam / (1 - mu))`` (:func:`skgd._kernels.updates.catch_up`),
+    for a catch-up without an L1 penalty; ``constants`` from
+    :func:`momentum_shrink_constants`. Scalars in, one write each out."""
+    nesterov_factor, scale = constants[0], constants[1]
+    b = state[i, 0]
+    drifted = theta[i] - w0 - lr * b * table[k, 1] * nesterov_factor
+    theta[i] = w0 + drifted / (1.0 + l2 * scale * dlam)
+    state[i, 0] = b * table[k, 0]
+
+
 class Momentum(BaseSolver):
     r"""SGD with heavy-ball or Nesterov momentum (PyTorch's formulation).
 
