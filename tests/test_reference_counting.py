@@ -22,6 +22,7 @@ from skgd._kernels.prefetch import prefetch_csr_row, prefetch_dense_row
 from skgd._kernels.sparse import _prefetch_records
 from skgd.solvers._adam import adam_skip_shrink
 from skgd.solvers._momentum import momentum_skip_shrink
+from skgd.solvers._rmsprop import rmsprop_skip_shrink
 
 _UNCACHED = dict(NJIT, cache=False)
 
@@ -93,6 +94,8 @@ def _catch_up_columns(copies):
                              constants)
             momentum_skip_shrink(theta, state, order[q], 0.0, hyper, table, 1, 0.1, 0.1,
                                  0.3, constants)
+            rmsprop_skip_shrink(theta, state, order[q], 0.0, hyper, table, 1, 0.1, 0.1,
+                                0.3, constants)
             if copies == 2:
                 updates._prefetch_ahead(theta, state, order, q + 1, n, 0, 0)
                 resting += updates._at_rest(theta, state, order[q], 1.0)
@@ -100,6 +103,8 @@ def _catch_up_columns(copies):
                                  0.3, constants)
                 momentum_skip_shrink(theta, state, order[q], 1.0, hyper, table, 1, 0.1,
                                      0.1, 0.3, constants)
+                rmsprop_skip_shrink(theta, state, order[q], 1.0, hyper, table, 1, 0.1,
+                                    0.1, 0.3, constants)
         return resting
     return columns
 

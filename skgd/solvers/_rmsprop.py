@@ -35,6 +35,27 @@ def rmsprop_skip(theta, state, i, hyper, table, k, lr):
     return 1.0 / (np.sqrt(state[i, 0]) + hyper[1])
 
 
+@njit(**NJIT_INLINE)
+def rmsprop_skip_shrink(theta, state, i, w0, hyper, table, k, lr, dlam, l2, constants):
+    """:func:`rmsprop_skip` and then the catch-up's proximal L2 step with
+    its bound (:func:`skgd._kernels.updates.catch_up`), for a catch-up
+    without an L1 penalty, in one division: with ``D = sqrt(rho^k v) +
+    epsilon`` (``1 / scale``), ``x / (1 + l2 dlam / D)`` is ``x (D / (D +
+    l2 dlam))`` (exactly ``x`` without L2: ``D / D`` is 1), which moves
+    ``|x|`` by more than the bound ``dlam`` exactly when ``|x| l2 > D + l2
+    dlam``. ``constants`` is unused (the loops' common signature). Scalars
+    in, one write each out."""
+    v = state[i, 0] * table[k, 0]
+    denominator = np.sqrt(v) + hyper[1]
+    x = theta[i] - w0
+    penalty = l2 * dlam
+    shrunk = x * (denominator / (denominator + penalty))
+    if abs(x) * l2 > denominator + penalty:
+        shrunk = x - dlam if x > 0.0 else x + dlam
+    theta[i] = w0 + shrunk
+    state[i, 0] = v
+
+
 class RMSprop(BaseSolver):
     r"""RMSprop (Tieleman & Hinton, 2012), PyTorch's formulation.
 
