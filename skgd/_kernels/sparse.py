@@ -236,7 +236,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                    d, hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
         counters[1] += stop - start
         # flush everyone at the end of the epoch, and to rebase the prefixes
-        # (one call site: each inlined copy of catch_up adds compile time)
+        # (one call site: catch_up is inlined, its loops are called)
         if stop == n or G[u] < _MIN_G:
             _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u, hyper,
                    t, table, lam, G, h, l2, l1, theta0, cumulative)

@@ -255,9 +255,9 @@ def _own_budget(state, i, x):
     return positive_side, state[i, b] if positive_side else state[i, b + 1]
 
 
-# the catch-up's cumulative penalty is called, not inlined: catch_up is
-# inlined twice in the sparse kernel, and these are taken only under an L1
-# penalty by weights away from their centre
+# the catch-up's cumulative penalty is called, not inlined: taken only under
+# an L1 penalty by weights away from their centre, it keeps its code out of
+# the general loop
 @njit(**NJIT)
 def cumulative_skip(theta, state, i, w0, offered):
     """:func:`cumulative_clip` over skipped steps that offer ``offered`` in
@@ -445,7 +445,7 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
     penalty every built-in rule but AdaGrad (whose L2 bound moves its
     state) takes a loop of its own (:func:`_rule_catch_up`).
 
-    ``skip_resting`` (the flush's, a literal at each call site): leave alone
+    ``skip_resting`` (the flush's; False for a batch's): leave alone
     a coordinate at its centre with all state zero, which no rule moves
     (but the cumulative L1 penalty, whose budgets still grow). Most columns
     of a wide hashed-text model never see a non-zero: a 10,000-row
