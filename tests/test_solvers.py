@@ -89,7 +89,7 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
     cache: Numba does not invalidate a cached caller when a callee defined in
     another file changes (numba/numba#1833); delete skgd's __pycache__/*.nb?"""
     from skgd._epoch_runner import _hyper_tuple
-    from skgd._kernels.updates import update_list
+    from skgd._kernels.updates import apply_step
 
     solver = make_solver()
     rng = np.random.default_rng(1)
@@ -103,15 +103,19 @@ def test_builtin_dispatch_runs_the_solver_update(make_solver):
         type(solver).update(theta_a, grad, state_a, i, solver.hyper(), 3, 0.1)
     # the kernels' path: hyper-parameters as a padded tuple, the rule chosen
     # by its integer code; the gradient is consumed (zeroed) by the pass
-    grad_b = grad.copy()
-    update_list(solver._code, None, theta_b, grad_b, state_b, np.arange(n), 1, 0, n,
-                n, _hyper_tuple(solver), 3, 0.1, 0.0, 0.0, np.zeros(0), False)
+    # (one output, d = n columns, the intercept's slot n not fitted)
+    grad_b = np.append(grad, 0.0)
+    theta_b = np.append(theta_b, 0.0)
+    state_b = np.vstack([state_b, np.zeros((1, solver.n_slots))])
+    apply_step(solver._code, None, theta_b, grad_b, state_b, np.arange(n + 1), n, 1, n,
+               _hyper_tuple(solver), 3, 0.1, 0.0, 0.0, np.zeros(0), False, False)
     # equal to rounding: the fastmath flags let LLVM contract / reassociate
     # the inlined rule differently from the standalone one
-    assert_allclose(theta_b, theta_a, rtol=1e-14, atol=1e-15,
+    assert_allclose(theta_b[:n], theta_a, rtol=1e-14, atol=1e-15,
                     err_msg="stale Numba cache or wrong solver code")
-    assert_allclose(state_b, state_a, rtol=1e-14, atol=1e-15)
+    assert_allclose(state_b[:n], state_a, rtol=1e-14, atol=1e-15)
     assert_array_equal(grad_b, 0.0)
+    assert theta_b[n] == 0.0  # the intercept is not fitted
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])

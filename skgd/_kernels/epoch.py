@@ -200,7 +200,7 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     p = np.zeros(k, dtype=theta.dtype)
     dloss = np.zeros(k, dtype=theta.dtype)
     columns, n_columns = trainable_columns(frozen, d)
-    # stochastic batches take the cumulative L1 penalty (see update_list)
+    # stochastic batches take the cumulative L1 penalty (see apply_step)
     cumulative = l1 > 0.0 and batch_size < n
     total = 0.0
     for start in range(0, n, batch_size):

@@ -137,7 +137,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     code = solver_code if update is None else -1
     n = order.shape[0]
     n_steps = (n + batch_size - 1) // batch_size
-    # stochastic batches take the cumulative L1 penalty (see update_list)
+    # stochastic batches take the cumulative L1 penalty (see apply_step)
     cumulative = l1 > 0.0 and batch_size < n
     lam = np.zeros(n_steps + 1)
     G = np.ones(n_steps + 1)

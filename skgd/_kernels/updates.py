@@ -1,6 +1,6 @@
 """Integer-code dispatch to the built-in update rules.
 
-Built-in solvers are reached through ``update_list(code, None, ...)`` rather
+Built-in solvers are reached through ``apply_step(code, None, ...)`` rather
 than by passing their function to the epoch kernel: a cached kernel that receives
 a jitted function as an argument recompiles in every new process, while an
 integer code keeps the kernel loadable from Numba's on-disk cache.
@@ -92,7 +92,7 @@ def _finish(grad, i, scale, l1):
 @njit(**NJIT_INLINE)
 def _l1_steps(theta, grad, state, columns, k, stride, n_columns, lr, l1, theta0,
               cumulative):
-    """The L1 proximal step of the coordinates update_list updated, toward
+    """The L1 proximal step of the coordinates apply_step updated, toward
     the penalty's centre: soft-thresholding of ``w - w0`` by ``lr * scale *
     l1`` (``scale`` the rule's multiplier, left in ``grad``), or the
     cumulative penalty for stochastic batches; with ``w0 = 0`` this is bit
@@ -120,7 +120,7 @@ def _l2_of(q, n_penalised, l2):
 @njit(**NJIT_INLINE)
 def _adam_list(theta, grad, state, columns, k, stride, n_columns, n_penalised, hyper,
                lr_bias_1, inv_sqrt_bias_2, l2, l1, theta0, amsgrad):
-    """update_list's Adam loop; ``amsgrad`` is a literal at each call site,
+    """apply_step's Adam loop; ``amsgrad`` is a literal at each call site,
     so each copy is compiled without the other's branch."""
     for c in range(k):
         for q in range(n_columns):
@@ -132,25 +132,33 @@ def _adam_list(theta, grad, state, columns, k, stride, n_columns, n_penalised, h
 
 
 @njit(**NJIT_INLINE)
-def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
-                n_penalised, hyper, t, lr, l2, l1, theta0, cumulative):
-    """Update coordinates ``c * stride + columns[q]`` (``q < n_columns``, each
-    output ``c < k``) from ``grad``, which is then zeroed there (or, under an
-    L1 penalty, holds the rule's step multiplier for the coordinates past
-    ``n_penalised``: the caller clears those).
+def apply_step(code, update, theta, grad, state, columns, n_penalised, k, d, hyper, t,
+               lr, l2, l1, theta0, fit_intercept, cumulative):
+    """One update of a batch: the coefficients ``c * (d + 1) + columns[q]``
+    (``q < n_penalised``, each output ``c < k``) and the intercepts ``c *
+    (d + 1) + d`` (fitted or not), from ``grad``, which is then zeroed there.
+    ``columns`` has room for one more entry: the intercepts' column ``d``
+    rides at the end of the list when they are fitted. One function, not a
+    wrapper around the loops: each layer of inlining copies the IR it
+    inlines, and this one cost 1.2 s of a kernel's compile time.
 
     For ``q < n_penalised`` the L2 term ``l2 * (theta - theta0)`` is added
     to the gradient (as PyTorch's ``weight_decay``), the rule is applied,
     then the L1 proximal step toward ``theta0`` (:func:`cumulative_clip`
     when ``cumulative``: the stochastic batches); ``theta0`` is the L2-SP
     reference (same layout as ``theta``), or empty for the usual pull
-    toward zero. The coordinates past ``n_penalised`` take the rule alone.
+    toward zero. The intercepts take the rule alone.
     ``update`` is None for built-in rules, chosen by ``code`` once per call,
     outside the loops: each loop is then branch-free, and what depends only
     on ``t`` (Adam's bias corrections, see
     :func:`~skgd.solvers._adam.adam_step`) is computed once per call. The
     dense kernel passes every column, the sparse one those a batch touched.
     """
+    stride = d + 1
+    n_columns = n_penalised
+    if fit_intercept:
+        columns[n_columns] = d
+        n_columns += 1
     if update is not None:
         for c in range(k):
             for q in range(n_columns):
@@ -199,26 +207,9 @@ def update_list(code, update, theta, grad, state, columns, k, stride, n_columns,
     if l1 > 0.0:
         _l1_steps(theta, grad, state, columns, k, stride, n_penalised, lr, l1, theta0,
                   cumulative)
+    for c in range(k):  # an L1 penalty's multiplier, or an unfitted intercept's
+        grad[c * stride + d] = 0.0
 
-
-@njit(**NJIT_INLINE)
-def apply_step(code, update, theta, grad, state, columns, n_columns, k, d, hyper, t,
-               lr, l2, l1, theta0, fit_intercept, cumulative):
-    """One update of a batch: the coefficients of ``columns[:n_columns]``
-    (penalised) and the intercepts (never penalised), in one call of
-    :func:`update_list`; every intercept gradient is cleared, also when the
-    intercepts are not fitted. ``columns`` has room for one more entry: the
-    intercepts' column ``d`` rides at the end of the list. One call site
-    rather than two halves the rules' code in each kernel (compiled once
-    per kernel, not once per call)."""
-    n = n_columns
-    if fit_intercept:
-        columns[n] = d
-        n += 1
-    update_list(code, update, theta, grad, state, columns, k, d + 1, n, n_columns,
-                hyper, t, lr, l2, l1, theta0, cumulative)
-    for c in range(k):
-        grad[c * (d + 1) + d] = 0.0
 
 
 @njit(**NJIT_INLINE)
