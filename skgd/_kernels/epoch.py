@@ -152,19 +152,24 @@ def clear_frozen(grad, frozen, d, k):
 
 
 @njit(**NJIT_INLINE)
-def take_step(update, theta, grad, state, avg, counters, columns, n_columns, d, k,
-              fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
-              optimal_init, alpha, average_start, rows, theta0, frozen, cumulative):
-    """Apply the gradient ``grad`` of a batch of ``rows`` rows: one update of
-    the step counter, the solver and the running average (ASGD).
-    ``cumulative``: L1 as the cumulative penalty (stochastic batches)."""
+def begin_step(counters, rows, schedule, eta0, power_t, optimal_init, alpha):
+    """Count the step and its ``rows``; returns the step ``t`` and its
+    rate. A batch's update is ``begin_step``, the rule's
+    :func:`~skgd._kernels.updates.apply_step`, then :func:`end_step`,
+    written out at each of the two kernels' call sites: a wrapper inlining
+    ``apply_step`` would copy its IR once more (1.4-1.7 s of a kernel's
+    compile time, see benchmarks/README.md)."""
     t = counters[0] + 1
     counters[0] = t
     counters[1] += rows
-    lr = step_size(schedule, eta0, power_t, optimal_init, alpha, t)
-    apply_step(solver_code, update, theta, grad, state, columns, n_columns, k, d,
-               hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
-    if n_columns < d:  # the frozen columns' gradients, never applied
+    return t, step_size(schedule, eta0, power_t, optimal_init, alpha, t)
+
+
+@njit(**NJIT_INLINE)
+def end_step(theta, grad, avg, counters, n_columns, d, k, average_start, frozen):
+    """After the rule's update: clear the frozen columns' gradients (never
+    applied), and take the step into the running average (ASGD)."""
+    if n_columns < d:
         clear_frozen(grad, frozen, d, k)
     if avg.shape[0] > 0 and counters[1] >= average_start:
         counters[2] += 1
@@ -215,10 +220,11 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
         if not (mean_loss <= loss_limit and mean_loss < np.inf):
             return np.inf
         total += batch_loss
-        take_step(update, theta, grad, state, avg, counters, columns, n_columns, d, k,
-                  fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
-                  optimal_init, alpha, average_start, stop - start, theta0, frozen,
-                  cumulative)
+        t, lr = begin_step(counters, stop - start, schedule, eta0, power_t,
+                           optimal_init, alpha)
+        apply_step(solver_code, update, theta, grad, state, columns, n_columns, k, d,
+                   hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
+        end_step(theta, grad, avg, counters, n_columns, d, k, average_start, frozen)
     return total
 
 
@@ -254,9 +260,10 @@ def _full_batch_step(update, theta, grad, state, avg, counters, d, k, fit_interc
                      alpha, average_start, rows, theta0, frozen):
     """The update of a batch whose gradient :func:`rows_gradient` computed."""
     columns, n_columns = trainable_columns(frozen, d)
-    take_step(update, theta, grad, state, avg, counters, columns, n_columns, d, k,
-              fit_intercept, l2, l1, solver_code, hyper, schedule, eta0, power_t,
-              optimal_init, alpha, average_start, rows, theta0, frozen, False)
+    t, lr = begin_step(counters, rows, schedule, eta0, power_t, optimal_init, alpha)
+    apply_step(solver_code, update, theta, grad, state, columns, n_columns, k, d, hyper,
+               t, lr, l2, l1, theta0, fit_intercept, False)
+    end_step(theta, grad, avg, counters, n_columns, d, k, average_start, frozen)
 
 
 full_batch_step = njit(**NJIT)(_full_batch_step)
