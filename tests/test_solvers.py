@@ -618,14 +618,17 @@ def test_catch_up_matches_reference(make_solver, l2, l1):
     pytest.param(Adam, id="adam"),
     pytest.param(lambda: Adam(amsgrad=True), id="adam-amsgrad"),
     pytest.param(RMSprop, id="rmsprop"),
+    pytest.param(AdaGrad, id="adagrad"),
 ])
 @pytest.mark.parametrize("l1", [0.0, 0.02])
 def test_catch_up_bounds_a_strong_l2_step(make_solver, l1):
     """Under a strong L2 penalty the proximal step over a few skipped steps
     would move a weight further than the L2 gradient itself could (a
-    normalised step of ``lr`` a step, for Adam and RMSprop): catch_up holds
-    it to that bound, as the reference (tests/_reference.py) does; some
-    coordinates here meet the bound and some do not."""
+    normalised step of ``lr`` a step for Adam and RMSprop; for AdaGrad,
+    ``lr sum_j g / sqrt(s + j g^2)``, ``g = l2 |w|``, the sum as an
+    integral): catch_up holds it to that bound, as the reference
+    (tests/_reference.py) does; some coordinates here meet the bound and
+    some do not."""
     from skgd._epoch_runner import _hyper_tuple
     from skgd._kernels import updates
 
@@ -640,13 +643,20 @@ def test_catch_up_bounds_a_strong_l2_step(make_solver, l1):
     if solver.n_slots == 3:  # AMSGrad's maximum is at least v
         state[:, 2] = np.maximum(state[:, 1], state[:, 2])
     params = solver.get_params()
-    expected = [ref.lazy_skip(name, theta[q], state[q], e - since[q], t, lr, l2, l1,
-                              **params)[0] for q in range(n)]
+    reference = [ref.lazy_skip(name, theta[q], state[q], e - since[q], t, lr, l2, l1,
+                               **params) for q in range(n)]
+    expected = [w for w, _ in reference]
     # the weights before the L2 step: the drift (and L1 step) alone
     unshrunk = [ref.lazy_skip(name, theta[q], state[q], e - since[q], t, lr, 0.0, l1,
                               **params)[0] for q in range(n)]
     move = np.abs(unshrunk) - np.abs(expected)
-    at_bound = np.isclose(move, lr * (e - since), rtol=1e-9)
+    skipped = e - since
+    bound = lr * skipped
+    if name == "adagrad":
+        g, total = l2 * np.abs(theta), state[:, 0]
+        bound = 2.0 * bound * g / (np.sqrt(total + (skipped + 0.5) * g**2)
+                                   + np.sqrt(total + 0.5 * g**2))
+    at_bound = np.isclose(move, bound, rtol=1e-9)
     assert at_bound.any() and not at_bound.all()
 
     hyper = _hyper_tuple(solver)
@@ -658,6 +668,7 @@ def test_catch_up_bounds_a_strong_l2_step(make_solver, l1):
                      table, lr * np.arange(e + 1.0), ones, zeros, l2, l1, np.zeros(0),
                      False, False)
     assert_allclose(theta, expected, rtol=1e-12, atol=1e-300)
+    assert_allclose(state, [slots for _, slots in reference], rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("make_solver", [*SOLVER_CASES, pytest.param(_Frozen, id="custom")])
