@@ -355,7 +355,7 @@ def _rule_catch_up(rule, theta, state, columns, since, n_columns, k, stride, e, 
         return  # nothing moves a skipped weight
     if rule == ADAM:
         constants = adam_shrink_constants(hyper, t)
-    else:
+    else:  # SGD and RMSprop read none: one tuple type for every rule
         constants = momentum_shrink_constants(hyper, t)
     for c in range(k):
         for q in range(n_columns):
