@@ -137,8 +137,9 @@ def _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, counte
             # written out rather than shared: an inlined row-dot helper with
             # a sparse/dense branch measured ~35% slower here (dense
             # batch_size=1: 0.61 -> 0.85 of SGDClassifier's epoch time),
-            # likely because such a branch leaves Numba's reference counting
-            # of the arrays unpruned (prefetch.py; not re-measured)
+            # and two branch-free helpers (csr_row_dot, dense_row_dot, the
+            # kernel choosing) still cost 8% on CSR and 3% dense in the
+            # one-output epoch (measured at a57cd2d, benchmarks/README.md)
             acc = 0.0
             if sparse:
                 for jj in range(indptr[r], indptr[r + 1]):
