@@ -436,8 +436,8 @@ def catch_up(code, theta, state, columns, since, n_columns, k, stride, e, hyper,
     flush): what depends on ``t`` only (Adam's bias corrections) is computed
     once a call, and the weight and state of the column ``CATCH_UP_AHEAD``
     places ahead are requested while one is worked on. Without an L1
-    penalty every built-in rule but AdaGrad (whose L2 bound moves its
-    state) takes a loop of its own (:func:`_rule_catch_up`).
+    penalty every built-in rule but AdaGrad takes a loop of its own
+    (:func:`_rule_catch_up`, which says why not AdaGrad).
 
     ``skip_resting`` (the flush's; False for a batch's): leave alone
     a coordinate at its centre with all state zero, which no rule moves
