@@ -311,6 +311,12 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             multi_output=self._multi_output, y_numeric=not self._is_classifier,
             ensure_all_finite=False,
         )
+        if sp.issparse(X) and not X.has_canonical_format:
+            # duplicate entries of a cell add up (as in X.toarray()); the
+            # kernels agree, but a row's squared norm (eta0="auto") would
+            # square the parts. Summed on a copy: the caller's X is theirs
+            X = X.copy()
+            X.sum_duplicates()
         # finite X whose squares overflow would turn every gradient step into
         # inf / NaN (or, with Adam's g**2, silently into no step at all)
         if not np.isfinite(np.max(row_norms(X, squared=True), initial=0.0)):

@@ -153,6 +153,28 @@ def test_dense_and_sparse_give_the_same_model(iris, solver, batch_size, penalty,
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("batch_size", [1, "full"])
+def test_csr_duplicate_entries_add_up_as_in_toarray(batch_size):
+    # rows 0 and 2 hold a cell twice: toarray() sums them, and so must the
+    # fit, eta0="auto" (from the largest squared row norm, row 0's: 16, not
+    # 2**2 + 2**2) included
+    data = np.array([2.0, 2.0, -1.0, 1.0, 0.5, 0.5, 1.0])
+    indices = np.array([1, 1, 0, 2, 3, 3, 0])
+    indptr = np.array([0, 2, 4, 7])
+    X = sp.csr_matrix((data, indices, indptr), shape=(3, 4))
+    assert not X.has_canonical_format
+    y = np.array([1.0, -2.0, 0.5])
+    before = (X.data.copy(), X.indices.copy(), X.indptr.copy())
+    params = dict(solver="sgd", batch_size=batch_size, shuffle=False, max_iter=3,
+                  tol=None)
+    sparse = GDRegressor(**params).fit(X, y)
+    dense = GDRegressor(**params).fit(X.toarray(), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-12)
+    for array, kept in zip((X.data, X.indices, X.indptr), before):
+        np.testing.assert_array_equal(array, kept)  # the caller's X is untouched
+
+
 @pytest.mark.parametrize("solver, penalty, alpha", [
     (Momentum(momentum=0.99), None, 0.0),
     (Momentum(momentum=0.99, nesterov=True), None, 0.0),
