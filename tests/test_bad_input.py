@@ -469,6 +469,18 @@ def _unsorted(_):
     return A
 
 
+def _duplicates(_):
+    """CSR whose every stored value is split into two entries of its cell
+    (0.25 and 0.75 of it), which X.toarray() adds up."""
+    A = sp.csr_matrix(X)
+    counts = np.diff(A.indptr)
+    B = sp.csr_matrix((np.repeat(A.data, 2) * np.tile([0.25, 0.75], A.nnz),
+                       np.repeat(A.indices, 2), np.r_[0, np.cumsum(2 * counts)]),
+                      shape=A.shape)
+    assert not B.has_canonical_format
+    return B
+
+
 def _int64_indices(_):
     A = sp.csr_matrix(X)
     A.indices = A.indices.astype(np.int64)
@@ -503,6 +515,7 @@ SPARSE_LAYOUTS = {
        for fmt in ["csr", "csc", "coo", "bsr", "lil", "dok", "dia"]},
     "csr with explicit zeros": lambda _: _explicit(sp.csr_matrix(X)),
     "csr with unsorted indices": _unsorted,
+    "csr with duplicate entries": _duplicates,
     "csr with int64 indices": _int64_indices,
     "csr with int64 indptr, int32 indices": _int64_indptr,
 }
