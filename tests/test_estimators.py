@@ -11,7 +11,7 @@ from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.preprocessing import StandardScaler
 
 from skgd import DivergenceError, GDClassifier, GDRegressor
-from skgd.solvers import SOLVERS, AdaGrad, Momentum, RMSprop
+from skgd.solvers import SOLVERS, AdaGrad, Adam, Momentum, RMSprop
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +151,37 @@ def test_dense_and_sparse_give_the_same_model(iris, solver, batch_size, penalty,
     sparse = GDClassifier(**params).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10, atol=1e-12)
+
+
+
+@pytest.mark.parametrize("freeze", [None, [3, 17]])
+@pytest.mark.parametrize("Est", [GDRegressor, GDClassifier])
+def test_adam_without_momentum_is_exact_on_sparse_data(Est, freeze):
+    # with beta_1 = 0 and no penalty Adam's lazy updates are exact: m is 0
+    # once a column is skipped, so skipped steps leave its weight alone, and
+    # each decays v by beta_2. On CSR the regressor's outputs train one by
+    # one, each caught up as a batch's columns are marked
+    # (skgd._kernels.sparse._mark_and_catch_up_adam); the three-class
+    # classifier's coupled (multinomial) outputs take the general marking
+    # pass and catch_up's list. Frozen columns are never caught up nor
+    # updated
+    rng = np.random.RandomState(0)
+    X = rng.randn(600, 40) * (rng.rand(600, 40) < 0.08)
+    W = rng.randn(40, 3)
+    Y = X @ W + 0.1 * rng.randn(600, 3) if Est is GDRegressor else np.argmax(X @ W, 1)
+    params = dict(solver=Adam(beta_1=0.0, beta_2=0.9), penalty=None, eta0=0.02,
+                  learning_rate="constant", batch_size=16, max_iter=4, tol=None,
+                  random_state=0, freeze_features=freeze)
+    init = rng.randn(3, 40)
+    dense = Est(**params).fit(X, Y, coef_init=init)
+    sparse = Est(**params).fit(sp.csr_matrix(X), Y, coef_init=init)
+    # most columns skip batches (a column has a non-zero in 1 - 0.92**16,
+    # about 3 in 4, of them)
+    assert np.all(np.delete(dense.coef_ - init, freeze or [], axis=1) != 0.0)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10)
+    if freeze:
+        np.testing.assert_array_equal(sparse.coef_[:, freeze], init[:, freeze])
 
 
 @pytest.mark.parametrize("batch_size", [1, "full"])
