@@ -7,21 +7,29 @@ step, each column records the step it is current to (``last``) and is brought
 up to date by :func:`~skgd._kernels.updates.catch_up` before a batch reads it
 (Adam, the default rule, as the batch's marking pass meets it:
 :func:`_mark_and_catch_up_adam`); all columns are flushed at the end of the
-epoch. See ``catch_up`` for which rules this keeps exact. The columns a batch touches are scattered, so an
-epoch over many rows works on one record per coordinate (weight, gradient,
-state) rather than on three arrays: see ``_work_arrays``.
+epoch. See ``catch_up`` for which rules this keeps exact. The columns a
+batch touches are scattered, so an epoch over many rows works on one record
+per coordinate (weight, gradient, state) rather than on three arrays: see
+``_work_arrays``.
 """
 
 import numpy as np
 from numba import njit
 
+from ..solvers._adam import adam_shrink_constants, adam_skip_shrink
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
 from .prefetch import prefetch_csr_row, prefetch_to_l2
-from ..solvers._adam import adam_shrink_constants, adam_skip_shrink
-from .updates import (ADAM, SKIP_TABLE_WIDTH, _INV_STEPS, _reference, apply_step, catch_up,
-                      skip_table_row)
+from .updates import (
+    _INV_STEPS,
+    ADAM,
+    SKIP_TABLE_WIDTH,
+    _reference,
+    apply_step,
+    catch_up,
+    skip_table_row,
+)
 
 # rebase the prefix products once they shrink below exp(-50), long before
 # h = sum(lr * l1 / G) could overflow
