@@ -127,21 +127,62 @@ def _prefetch_records(theta, last, indices, indptr, order, k, d, pos):
             prefetch_to_l2(theta, c * (d + 1) + j)
 
 
+@njit(**NJIT_INLINE)
+def _mark(adam_in_place, data, indices, indptr, Y, sw, order, start, stop, theta, grad,
+          state, last, frozen, touched, since, k, d, u, hyper, t, table, lam, l2, theta0):
+    """The marking pass of batch ``u`` (rows ``order[start:stop]``): list
+    each of its columns once in ``touched``, with the step it was current
+    to in ``since``, set ``last`` to ``u`` and clear the column's gradient
+    slots; frozen columns are marked, not listed. Returns how many were
+    listed. ``adam_in_place`` (a literal at each call site, one output):
+    also catch each column up to step ``u - 1`` as Adam, see
+    :func:`_mark_and_catch_up_adam`."""
+    constants = adam_shrink_constants(hyper, t) if adam_in_place else (0.0, 0.0, 0.0,
+                                                                        0.0)
+    has_frozen = frozen.shape[0] > 0
+    e = u - 1
+    n_touched = 0
+    for pos in range(start, stop):
+        prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
+        _prefetch_records(theta, last, indices, indptr, order, k, d,
+                          pos + _RECORD_DISTANCE)
+        r = order[pos]
+        for jj in range(indptr[r], indptr[r + 1]):
+            j = indices[jj]
+            if last[j] != u:
+                s = np.int64(last[j])
+                last[j] = u
+                if adam_in_place:  # one output: a loop here cost the gain
+                    grad[j] = 0.0
+                else:
+                    for c in range(k):
+                        grad[c * (d + 1) + j] = 0.0
+                if has_frozen and frozen[j]:
+                    continue
+                touched[n_touched] = j
+                since[n_touched] = s
+                n_touched += 1
+                if adam_in_place and s < e:
+                    n = e - s
+                    dlam = lam[e] - lam[s]
+                    lr = dlam * table[n, _INV_STEPS]  # the skipped steps' mean rate
+                    adam_skip_shrink(theta, state, j, _reference(theta0, j), hyper, table,
+                                     n, lr, dlam, l2, constants)
+    return n_touched
+
+
 # called, not inlined: one call a batch costs nothing
 @njit(**NJIT)
 def _mark_and_catch_up_adam(data, indices, indptr, Y, sw, order, start, stop, theta, grad,
                             state, last, frozen, touched, since, d, u, hyper, t, table,
                             lam, l2, theta0):
-    """The marking pass of batch ``u`` (rows ``order[start:stop]``) for Adam
-    with one output and no L1 penalty, which also catches each column up to
-    step ``u - 1`` as it meets it: the general kernel marks the batch's
-    columns (lists each once in ``touched`` with the step it was current to
-    in ``since``, sets ``last`` to ``u``, clears its gradient slot), then
-    catches the list up in a second pass. Here each column's record is
-    caught up while the marking has it at hand; theta moves only at the
+    """:func:`_mark` for Adam with one output and no L1 penalty, catching
+    each column up to step ``u - 1`` as it meets it. The general kernel
+    marks the batch's columns, then catches the list up in a second pass
+    (:func:`~skgd._kernels.updates.catch_up`); here each column's record is
+    caught up while the marking has it at hand. Theta moves only at the
     update, so this is the same as just before the batch reads it (bit for
-    bit: the same ``adam_skip_shrink`` as ``catch_up``'s loop). Returns how
-    many columns were listed; frozen ones are marked, not listed.
+    bit: the same ``adam_skip_shrink`` as ``catch_up``'s loop).
 
     CSR 200,000 x 2**18, 50 non-zeros a row, mini-batch 32, alternated runs:
     0.224-0.240 -> 0.198-0.209 s an epoch. The first sparse fit with an
@@ -151,33 +192,9 @@ def _mark_and_catch_up_adam(data, indices, indptr, Y, sw, order, start, stop, th
     loop over the outputs around the step 0.22 s (no gain), and a copy for
     each of SGD, momentum, RMSprop and Adam, 8-13% faster each, cost 8 s
     more compilation (as tried, inlined layer on layer)."""
-    constants = adam_shrink_constants(hyper, t)
-    has_frozen = frozen.shape[0] > 0
-    e = u - 1
-    n_touched = 0
-    for pos in range(start, stop):
-        prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
-        _prefetch_records(theta, last, indices, indptr, order, 1, d,
-                          pos + _RECORD_DISTANCE)
-        r = order[pos]
-        for jj in range(indptr[r], indptr[r + 1]):
-            j = indices[jj]
-            if last[j] != u:
-                s = np.int64(last[j])
-                last[j] = u
-                grad[j] = 0.0
-                if has_frozen and frozen[j]:
-                    continue
-                touched[n_touched] = j
-                since[n_touched] = s
-                n_touched += 1
-                if s < e:
-                    n = e - s
-                    dlam = lam[e] - lam[s]
-                    lr = dlam * table[n, _INV_STEPS]  # the skipped steps' mean rate
-                    adam_skip_shrink(theta, state, j, _reference(theta0, j), hyper, table,
-                                     n, lr, dlam, l2, constants)
-    return n_touched
+    return _mark(True, data, indices, indptr, Y, sw, order, start, stop, theta, grad,
+                 state, last, frozen, touched, since, 1, d, u, hyper, t, table, lam, l2,
+                 theta0)
 
 
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
@@ -221,7 +238,6 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         nnz += np.int64(indptr[order[pos] + 1]) - np.int64(indptr[order[pos]])
     packed = nnz >= d
     theta_w, grad, state_w = _work_arrays(theta, state, packed)
-    has_frozen = frozen.shape[0] > 0
     # Adam, the default rule, catches a batch's columns up as it marks them
     # (one output, no L1 penalty: see _mark_and_catch_up_adam)
     adam_in_place = k == 1 and code == ADAM and not l1 > 0.0
@@ -255,22 +271,9 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
                                                 touched, since, d, u, hyper, t, table, lam,
                                                 l2, theta0)
         else:
-            n_touched = 0
-            for pos in range(start, stop):
-                prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
-                _prefetch_records(theta_w, last, indices, indptr, order, k, d,
-                                  pos + _RECORD_DISTANCE)
-                r = order[pos]
-                for jj in range(indptr[r], indptr[r + 1]):
-                    j = indices[jj]
-                    if last[j] != u:
-                        for c in range(k):
-                            grad[c * (d + 1) + j] = 0.0
-                        if not (has_frozen and frozen[j]):
-                            touched[n_touched] = j
-                            since[n_touched] = last[j]
-                            n_touched += 1
-                        last[j] = u
+            n_touched = _mark(False, data, indices, indptr, Y, sw, order, start, stop,
+                              theta_w, grad, state_w, last, frozen, touched, since, k, d,
+                              u, hyper, t, table, lam, l2, theta0)
             # theta moves only at the update: catching the batch's columns
             # up before its first row is read is the same as just before
             # each read
