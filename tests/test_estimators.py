@@ -161,7 +161,7 @@ def test_adam_without_momentum_is_exact_on_sparse_data(Est, freeze):
     # once a column is skipped, so skipped steps leave its weight alone, and
     # each decays v by beta_2. On CSR the regressor's outputs train one by
     # one, each caught up as a batch's columns are marked
-    # (skgd._kernels.sparse._mark_and_catch_up_adam); the three-class
+    # (skgd._kernels.sparse._adam_in_place); the three-class
     # classifier's coupled (multinomial) outputs take the general marking
     # pass and catch_up's list. Frozen columns are never caught up nor
     # updated
@@ -182,6 +182,27 @@ def test_adam_without_momentum_is_exact_on_sparse_data(Est, freeze):
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10)
     if freeze:
         np.testing.assert_array_equal(sparse.coef_[:, freeze], init[:, freeze])
+
+
+def test_adam_deferred_updates_on_csr_survive_the_rebase_flush():
+    # On CSR, Adam with one output defers each column's update to the next
+    # time a batch meets the column, or to a flush
+    # (skgd._kernels.sparse._adam_in_place). With no zero entries no step is
+    # skipped, so nothing is approximated and CSR must give the dense model,
+    # also when the L2 decay's prefix product (0.9 a step here, 1 - eta0 *
+    # alpha) falls below exp(-50) mid-epoch (after ~475 of the 600 steps)
+    # and forces a flush of the waiting updates
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0.5, 1.5, (600, 8)) * rng.choice([-1.0, 1.0], (600, 8))
+    y = X @ rng.randn(8) + 0.1 * rng.randn(600)
+    params = dict(solver="adam", alpha=2.0, eta0=0.05, learning_rate="constant",
+                  batch_size=1, max_iter=2, tol=None, random_state=0)
+    assert 600 * params["eta0"] * params["alpha"] > 50
+    dense = GDRegressor(**params).fit(X, y)
+    sparse = GDRegressor(**params).fit(sp.csr_matrix(X), y)
+    assert np.all(np.abs(dense.coef_) > 1e-3)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10)
 
 
 @pytest.mark.parametrize("batch_size", [1, "full"])

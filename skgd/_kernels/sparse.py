@@ -6,7 +6,7 @@ motion stored in its state). Rather than touching all ``d`` columns at every
 step, each column records the step it is current to (``last``) and is brought
 up to date by :func:`~skgd._kernels.updates.catch_up` before a batch reads it
 (Adam, the default rule, as the batch's marking pass meets it:
-:func:`_mark_and_catch_up_adam`); all columns are flushed at the end of the
+:func:`_adam_in_place`); all columns are flushed at the end of the
 epoch. See ``catch_up`` for which rules this keeps exact. The columns a
 batch touches are scattered, so an epoch over many rows works on one record
 per coordinate (weight, gradient, state) rather than on three arrays: see
@@ -16,7 +16,12 @@ per coordinate (weight, gradient, state) rather than on three arrays: see
 import numpy as np
 from numba import njit
 
-from ..solvers._adam import adam_shrink_constants, adam_skip_shrink
+from ..solvers._adam import (
+    adam_bias,
+    adam_shrink_constants,
+    adam_skip_shrink,
+    adam_step_skip_shrink,
+)
 from ._config import NJIT, NJIT_INLINE
 from .epoch import step_size
 from .losses import row_loss
@@ -25,6 +30,7 @@ from .updates import (
     _INV_STEPS,
     ADAM,
     SKIP_TABLE_WIDTH,
+    _at_rest,
     _reference,
     apply_step,
     catch_up,
@@ -127,24 +133,67 @@ def _prefetch_records(theta, last, indices, indptr, order, k, d, pos):
             prefetch_to_l2(theta, c * (d + 1) + j)
 
 
-@njit(**NJIT_INLINE)
-def _mark(adam_in_place, data, indices, indptr, Y, sw, order, start, stop, theta, grad,
-          state, last, frozen, touched, since, k, d, u, hyper, t, table, lam, l2, theta0):
-    """The marking pass of batch ``u`` (rows ``order[start:stop]``): list
-    each of its columns once in ``touched``, with the step it was current
-    to in ``since``, set ``last`` to ``u`` and clear the column's gradient
-    slots; frozen columns are marked, not listed. Returns how many were
-    listed. ``adam_in_place`` (a literal at each call site, one output):
-    also catch each column up to step ``u - 1`` as Adam, see
-    :func:`_mark_and_catch_up_adam`."""
-    constants = adam_shrink_constants(hyper, t) if adam_in_place else (0.0, 0.0, 0.0,
-                                                                        0.0)
+# called, not inlined: once a batch and once an epoch
+@njit(**NJIT)
+def _adam_in_place(flush, data, indices, indptr, Y, sw, order, start, stop, theta, grad,
+                   state, last, frozen, touched, since, d, u, hyper, t, table, lam, l2,
+                   theta0, flushed, step_bias):
+    """The marking pass of batch ``u`` (rows ``order[start:stop]``) for Adam
+    with one output and no L1 penalty; with ``flush``, the flush to step
+    ``u`` instead (every column but the frozen ones). Returns how many
+    columns it listed in ``touched`` (with the steps they were current to in
+    ``since``; frozen ones are marked, not listed).
+
+    The general kernel marks a batch's columns (sets ``last``, clears their
+    gradient slots, lists them), catches the list up in a second pass
+    (:func:`~skgd._kernels.updates.catch_up`) and, once the batch's
+    gradient is in, updates it in a third (``apply_step``). Here a column's
+    update waits in its gradient slot (``last[j] = s > flushed``; the bias
+    terms of step ``s`` in ``step_bias[s]``) until the marking pass next
+    meets the column, or the flush, and is applied there together with the
+    steps skipped since (:func:`~skgd.solvers._adam.adam_step_skip_shrink`:
+    one square root and one division for both), while the marking has the
+    column's record at hand. Theta moves only at updates, so catching up as
+    a batch's columns are marked is the same as just before the batch reads
+    them; the models agree with the general kernel's to rounding (2e-15 on
+    unit-scale weights).
+
+    CSR 200,000 x 2**18, 50 non-zeros a row, mini-batch 32, alternated runs,
+    s an epoch: 0.224-0.240 with the three passes, 0.198-0.209 with the
+    catch-up in the marking pass, 0.177-0.189 with the update deferred too.
+    Deferring into ``catch_up``'s list instead made it slower (0.237-0.244),
+    and so did the update and the skip one after the other here
+    (0.201-0.206). Not done for the other rules, nor for several outputs:
+    the pass with the rule chosen at run time took 0.48 s (four rules'
+    steps in the loop), with a loop over the outputs around the step 0.22 s
+    (no gain), and the catch-up for each of SGD, momentum, RMSprop and Adam,
+    8-13% faster each, cost 8 s more compilation (as tried, inlined layer
+    on layer)."""
+    constants = adam_shrink_constants(hyper, t)
     has_frozen = frozen.shape[0] > 0
+    if flush:
+        for j in range(d):
+            s = np.int64(last[j])
+            last[j] = u
+            if has_frozen and frozen[j]:
+                continue
+            w0 = _reference(theta0, j)
+            n = u - s
+            dlam = lam[u] - lam[s]
+            lr = dlam * table[n, _INV_STEPS]  # the skipped steps' mean rate
+            if s > flushed:
+                adam_step_skip_shrink(theta, grad, state, j, w0, hyper, table, n, lr,
+                                      dlam, l2, constants, step_bias[s, 0],
+                                      step_bias[s, 1])
+            elif s < u and not _at_rest(theta, state, j, w0):
+                adam_skip_shrink(theta, state, j, w0, hyper, table, n, lr, dlam, l2,
+                                 constants)
+        return 0
     e = u - 1
     n_touched = 0
     for pos in range(start, stop):
         prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
-        _prefetch_records(theta, last, indices, indptr, order, k, d,
+        _prefetch_records(theta, last, indices, indptr, order, 1, d,
                           pos + _RECORD_DISTANCE)
         r = order[pos]
         for jj in range(indptr[r], indptr[r + 1]):
@@ -152,49 +201,25 @@ def _mark(adam_in_place, data, indices, indptr, Y, sw, order, start, stop, theta
             if last[j] != u:
                 s = np.int64(last[j])
                 last[j] = u
-                if adam_in_place:  # one output: a loop here cost the gain
-                    grad[j] = 0.0
-                else:
-                    for c in range(k):
-                        grad[c * (d + 1) + j] = 0.0
                 if has_frozen and frozen[j]:
+                    grad[j] = 0.0
                     continue
                 touched[n_touched] = j
                 since[n_touched] = s
                 n_touched += 1
-                if adam_in_place and s < e:
-                    n = e - s
-                    dlam = lam[e] - lam[s]
-                    lr = dlam * table[n, _INV_STEPS]  # the skipped steps' mean rate
+                n = e - s
+                dlam = lam[e] - lam[s]
+                lr = dlam * table[n, _INV_STEPS]
+                if s > flushed:  # the update of step s waits in grad[j]
+                    adam_step_skip_shrink(theta, grad, state, j, _reference(theta0, j),
+                                          hyper, table, n, lr, dlam, l2, constants,
+                                          step_bias[s, 0], step_bias[s, 1])
+                    continue
+                grad[j] = 0.0
+                if s < e:
                     adam_skip_shrink(theta, state, j, _reference(theta0, j), hyper, table,
                                      n, lr, dlam, l2, constants)
     return n_touched
-
-
-# called, not inlined: one call a batch costs nothing
-@njit(**NJIT)
-def _mark_and_catch_up_adam(data, indices, indptr, Y, sw, order, start, stop, theta, grad,
-                            state, last, frozen, touched, since, d, u, hyper, t, table,
-                            lam, l2, theta0):
-    """:func:`_mark` for Adam with one output and no L1 penalty, catching
-    each column up to step ``u - 1`` as it meets it. The general kernel
-    marks the batch's columns, then catches the list up in a second pass
-    (:func:`~skgd._kernels.updates.catch_up`); here each column's record is
-    caught up while the marking has it at hand. Theta moves only at the
-    update, so this is the same as just before the batch reads it (bit for
-    bit: the same ``adam_skip_shrink`` as ``catch_up``'s loop).
-
-    CSR 200,000 x 2**18, 50 non-zeros a row, mini-batch 32, alternated runs:
-    0.224-0.240 -> 0.198-0.209 s an epoch. The first sparse fit with an
-    empty cache compiles this too: 13.6-14.4 -> 15.1-15.4 s. Not done for
-    the other rules, nor for several outputs: the same loop with the rule
-    chosen at run time took 0.48 s (four rules' steps in the loop), with a
-    loop over the outputs around the step 0.22 s (no gain), and a copy for
-    each of SGD, momentum, RMSprop and Adam, 8-13% faster each, cost 8 s
-    more compilation (as tried, inlined layer on layer)."""
-    return _mark(True, data, indices, indptr, Y, sw, order, start, stop, theta, grad,
-                 state, last, frozen, touched, since, 1, d, u, hyper, t, table, lam, l2,
-                 theta0)
 
 
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
@@ -225,6 +250,11 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     h = np.zeros(n_steps + 1)
     # row k: the rule's powers for k skipped steps, filled as the steps come
     table = np.zeros((n_steps + 1, SKIP_TABLE_WIDTH))
+    table[0, :2] = 1.0  # no skip: what adam_step_skip_shrink reads for k = 0
+    # Adam in place: the bias terms of each step, for the updates it defers;
+    # the columns with last[j] > flushed hold one
+    step_bias = np.zeros((n_steps + 1, 2))
+    flushed = np.int64(0)  # not the literal 0: one signature for _adam_in_place
     # last[j]: the step column j is current to; u while it waits for step
     # u's update (so it also marks the columns a batch touches). int32: it
     # is zeroed at every call and a flush streams through it (the kernel of
@@ -238,8 +268,9 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         nnz += np.int64(indptr[order[pos] + 1]) - np.int64(indptr[order[pos]])
     packed = nnz >= d
     theta_w, grad, state_w = _work_arrays(theta, state, packed)
+    has_frozen = frozen.shape[0] > 0
     # Adam, the default rule, catches a batch's columns up as it marks them
-    # (one output, no L1 penalty: see _mark_and_catch_up_adam)
+    # and defers their updates (one output, no L1 penalty: _adam_in_place)
     adam_in_place = k == 1 and code == ADAM and not l1 > 0.0
     max_row = 0
     for r in range(indptr.shape[0] - 1):
@@ -266,14 +297,28 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         skip_table_row(code, hyper, table, u)
         inv_norm = 1.0 / (mean_sw * (stop - start))
         if adam_in_place:
-            n_touched = _mark_and_catch_up_adam(data, indices, indptr, Y, sw, order, start,
-                                                stop, theta_w, grad, state_w, last, frozen,
-                                                touched, since, d, u, hyper, t, table, lam,
-                                                l2, theta0)
+            # bool(...): not a literal, so both call sites share one signature
+            n_touched = _adam_in_place(bool(False), data, indices, indptr, Y, sw, order,  # noqa: UP018
+                                       start, stop, theta_w, grad, state_w, last, frozen,
+                                       touched, since, d, u, hyper, t, table, lam, l2,
+                                       theta0, flushed, step_bias)
         else:
-            n_touched = _mark(False, data, indices, indptr, Y, sw, order, start, stop,
-                              theta_w, grad, state_w, last, frozen, touched, since, k, d,
-                              u, hyper, t, table, lam, l2, theta0)
+            n_touched = 0
+            for pos in range(start, stop):
+                prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
+                _prefetch_records(theta_w, last, indices, indptr, order, k, d,
+                                  pos + _RECORD_DISTANCE)
+                r = order[pos]
+                for jj in range(indptr[r], indptr[r + 1]):
+                    j = indices[jj]
+                    if last[j] != u:
+                        for c in range(k):
+                            grad[c * (d + 1) + j] = 0.0
+                        if not (has_frozen and frozen[j]):
+                            touched[n_touched] = j
+                            since[n_touched] = last[j]
+                            n_touched += 1
+                        last[j] = u
             # theta moves only at the update: catching the batch's columns
             # up before its first row is read is the same as just before
             # each read
@@ -309,14 +354,25 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         lam[u] = lam[u - 1] + lr
         G[u] = G[u - 1] * decay
         h[u] = h[u - 1] + lr * l1 / G[u]
-        apply_step(solver_code, update, theta_w, grad, state_w, touched, n_touched, k,
+        if adam_in_place:  # the columns' updates wait; the intercept's is made
+            inv_bias_1, inv_sqrt_bias_2 = adam_bias(hyper, t)
+            step_bias[u, 0] = lr * inv_bias_1
+            step_bias[u, 1] = inv_sqrt_bias_2
+        apply_step(solver_code, update, theta_w, grad, state_w, touched,
+                   0 if adam_in_place else n_touched, k,
                    d, hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
         counters[1] += stop - start
         # flush everyone at the end of the epoch, and to rebase the prefixes
         # (one call site: catch_up is inlined, its loops are called)
         if stop == n or G[u] < _MIN_G:
-            _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u, hyper,
-                   t, table, lam, G, h, l2, l1, theta0, cumulative)
+            if adam_in_place:
+                _adam_in_place(bool(True), data, indices, indptr, Y, sw, order, start,  # noqa: UP018
+                               stop, theta_w, grad, state_w, last, frozen, touched, since,
+                               d, u, hyper, t, table, lam, l2, theta0, flushed, step_bias)
+            else:
+                _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u,
+                       hyper, t, table, lam, G, h, l2, l1, theta0, cumulative)
+            flushed = u
             G[u] = 1.0
             h[u] = 0.0
     counters[0] = t

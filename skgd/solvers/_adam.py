@@ -145,6 +145,50 @@ def adam_skip_shrink(theta, state, i, w0, hyper, table, k, lr, dlam, l2, constan
     state[i, 1] *= table[k, 1]
 
 
+
+@njit(**NJIT_INLINE)
+def adam_step_skip_shrink(theta, grad, state, i, w0, hyper, table, k, lr, dlam, l2,
+                          constants, lr_bias_s, inv_sqrt_bias_s):
+    """The update of an earlier step ``s`` (gradient ``grad[i]``, to which
+    the L2 term is added as in the update; ``lr_bias_s = lr_s / (1 -
+    beta_1^s)`` and ``inv_sqrt_bias_s = 1 / sqrt(1 - beta_2^s)``), then
+    :func:`adam_skip_shrink` over the ``k >= 0`` steps skipped after it,
+    with one square root and one division for both: the lazy kernel defers
+    a column's update to its next catch-up. Row 0 of ``table`` must be ``1,
+    1, 0`` (no skip). ``grad[i]`` is cleared.
+
+    The update takes ``x = w - w0`` to ``x - P m / D_s`` (``P =
+    lr_bias_s``, ``D_s = sqrt(v_hat) inv_sqrt_bias_s + epsilon``), the skip
+    that to ``(x_s D - drift) / (D + l2 dlam)`` with ``D`` the same
+    ``sqrt(v_hat)`` under step ``t``'s bias term (:func:`adam_skip_shrink`,
+    whose ``constants`` these are): together ``((x D_s - P m) D - drift
+    D_s) / (D_s (D + l2 dlam))``. AMSGrad's running maximum is kept without
+    a branch (its slot is 2, else 1: ``v`` itself)."""
+    inv_bias_1, inv_sqrt_bias_2, v_slot, v_keep = constants
+    beta_1 = hyper[0]
+    beta_2 = hyper[1]
+    x = theta[i] - w0
+    g = grad[i] + l2 * x
+    grad[i] = 0.0
+    m = beta_1 * state[i, 0] + (1.0 - beta_1) * g
+    v = beta_2 * state[i, 1] + (1.0 - beta_2) * g * g
+    state[i, 1] = v
+    slot = int(v_slot)
+    v_hat = max(state[i, slot], v)
+    state[i, slot] = v_hat
+    root = np.sqrt(v_hat)
+    denominator_s = root * inv_sqrt_bias_s + hyper[2]
+    denominator = root * v_keep * inv_sqrt_bias_2 + hyper[2]
+    drift = lr * inv_bias_1 * table[k, 2] * m
+    shrunk = (((x * denominator_s - lr_bias_s * m) * denominator - drift * denominator_s)
+              / (denominator_s * (denominator + l2 * dlam)))
+    if abs(shrunk) * l2 > denominator:  # the L2 step's bound, as adam_skip_shrink
+        drifted = shrunk * (denominator + l2 * dlam) / denominator
+        shrunk = drifted - dlam if drifted > 0.0 else drifted + dlam
+    theta[i] = w0 + shrunk
+    state[i, 0] = m * table[k, 0]
+    state[i, 1] = v * table[k, 1]
+
 class Adam(BaseSolver):
     r"""Adam (Kingma & Ba, 2015) and AMSGrad, PyTorch's formulation.
 
