@@ -136,13 +136,13 @@ def _prefetch_records(theta, last, indices, indptr, order, k, d, pos):
 # called, not inlined: once a batch and once an epoch
 @njit(**NJIT)
 def _adam_in_place(flush, data, indices, indptr, Y, sw, order, start, stop, theta, grad,
-                   state, last, frozen, touched, since, d, u, hyper, t, table, lam, l2,
-                   theta0, flushed, step_bias):
+                   state, last, frozen, d, u, hyper, t, table, lam, l2, theta0, flushed,
+                   step_bias):
     """The marking pass of batch ``u`` (rows ``order[start:stop]``) for Adam
     with one output and no L1 penalty; with ``flush``, the flush to step
-    ``u`` instead (every column but the frozen ones). Returns how many
-    columns it listed in ``touched`` (with the steps they were current to in
-    ``since``; frozen ones are marked, not listed).
+    ``u`` instead (every column but the frozen ones). The batch's columns
+    need no list: their updates wait (below), and ``apply_step`` makes the
+    intercept's only.
 
     The general kernel marks a batch's columns (sets ``last``, clears their
     gradient slots, lists them), catches the list up in a second pass
@@ -188,9 +188,8 @@ def _adam_in_place(flush, data, indices, indptr, Y, sw, order, start, stop, thet
             elif s < u and not _at_rest(theta, state, j, w0):
                 adam_skip_shrink(theta, state, j, w0, hyper, table, n, lr, dlam, l2,
                                  constants)
-        return 0
+        return
     e = u - 1
-    n_touched = 0
     for pos in range(start, stop):
         prefetch_csr_row(data, indices, indptr, Y, sw, order, pos)
         _prefetch_records(theta, last, indices, indptr, order, 1, d,
@@ -204,9 +203,6 @@ def _adam_in_place(flush, data, indices, indptr, Y, sw, order, start, stop, thet
                 if has_frozen and frozen[j]:
                     grad[j] = 0.0
                     continue
-                touched[n_touched] = j
-                since[n_touched] = s
-                n_touched += 1
                 n = e - s
                 dlam = lam[e] - lam[s]
                 lr = dlam * table[n, _INV_STEPS]
@@ -219,7 +215,6 @@ def _adam_in_place(flush, data, indices, indptr, Y, sw, order, start, stop, thet
                 if s < e:
                     adam_skip_shrink(theta, state, j, _reference(theta0, j), hyper, table,
                                      n, lr, dlam, l2, constants)
-    return n_touched
 
 
 def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
@@ -298,10 +293,11 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         inv_norm = 1.0 / (mean_sw * (stop - start))
         if adam_in_place:
             # bool(...): not a literal, so both call sites share one signature
-            n_touched = _adam_in_place(bool(False), data, indices, indptr, Y, sw, order,  # noqa: UP018
-                                       start, stop, theta_w, grad, state_w, last, frozen,
-                                       touched, since, d, u, hyper, t, table, lam, l2,
-                                       theta0, flushed, step_bias)
+            _adam_in_place(bool(False),  # noqa: UP018
+                           data, indices, indptr, Y, sw, order, start, stop, theta_w,
+                           grad, state_w, last, frozen, d, u, hyper, t, table, lam, l2,
+                           theta0, flushed, step_bias)
+            n_touched = 0  # the columns' updates wait: apply_step makes the intercept's
         else:
             n_touched = 0
             for pos in range(start, stop):
@@ -358,17 +354,17 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
             inv_bias_1, inv_sqrt_bias_2 = adam_bias(hyper, t)
             step_bias[u, 0] = lr * inv_bias_1
             step_bias[u, 1] = inv_sqrt_bias_2
-        apply_step(solver_code, update, theta_w, grad, state_w, touched,
-                   0 if adam_in_place else n_touched, k,
+        apply_step(solver_code, update, theta_w, grad, state_w, touched, n_touched, k,
                    d, hyper, t, lr, l2, l1, theta0, fit_intercept, cumulative)
         counters[1] += stop - start
         # flush everyone at the end of the epoch, and to rebase the prefixes
         # (one call site: catch_up is inlined, its loops are called)
         if stop == n or G[u] < _MIN_G:
             if adam_in_place:
-                _adam_in_place(bool(True), data, indices, indptr, Y, sw, order, start,  # noqa: UP018
-                               stop, theta_w, grad, state_w, last, frozen, touched, since,
-                               d, u, hyper, t, table, lam, l2, theta0, flushed, step_bias)
+                _adam_in_place(bool(True),  # noqa: UP018
+                               data, indices, indptr, Y, sw, order, start, stop,
+                               theta_w, grad, state_w, last, frozen, d, u, hyper, t,
+                               table, lam, l2, theta0, flushed, step_bias)
             else:
                 _flush(code, theta_w, state_w, last, frozen, touched, since, k, d, u,
                        hyper, t, table, lam, G, h, l2, l1, theta0, cumulative)
