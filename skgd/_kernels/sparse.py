@@ -5,9 +5,9 @@ gradient at that step, only its penalty (and, for momentum-like rules, the
 motion stored in its state). Rather than touching all ``d`` columns at every
 step, each column records the step it is current to (``last``) and is brought
 up to date by :func:`~skgd._kernels.updates.catch_up` before a batch reads it
-(Adam, the default rule, as the batch's marking pass meets it:
-:func:`_adam_in_place`); all columns are flushed at the end of the
-epoch. See ``catch_up`` for which rules this keeps exact. The columns a
+(Adam, the default rule, as the batch's marking pass meets it, together
+with the column's own update, deferred to then: :func:`_adam_in_place`);
+all columns are flushed at the end of the epoch. See ``catch_up`` for which rules this keeps exact. The columns a
 batch touches are scattered, so an epoch over many rows works on one record
 per coordinate (weight, gradient, state) rather than on three arrays: see
 ``_work_arrays``.
