@@ -7,10 +7,10 @@ step, each column records the step it is current to (``last``) and is brought
 up to date by :func:`~skgd._kernels.updates.catch_up` before a batch reads it
 (Adam, the default rule, as the batch's marking pass meets it, together
 with the column's own update, deferred to then: :func:`_adam_in_place`);
-all columns are flushed at the end of the epoch. See ``catch_up`` for which rules this keeps exact. The columns a
-batch touches are scattered, so an epoch over many rows works on one record
-per coordinate (weight, gradient, state) rather than on three arrays: see
-``_work_arrays``.
+all columns are flushed at the end of the epoch. See ``catch_up`` for
+which rules this keeps exact. The columns a batch touches are scattered, so
+an epoch over many rows works on one record per coordinate (weight,
+gradient, state) rather than on three arrays: see ``_work_arrays``.
 """
 
 import numpy as np
