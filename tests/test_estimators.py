@@ -153,7 +153,6 @@ def test_dense_and_sparse_give_the_same_model(iris, solver, batch_size, penalty,
     np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-10, atol=1e-12)
 
 
-
 @pytest.mark.parametrize("freeze", [None, [3, 17]])
 @pytest.mark.parametrize("Est", [GDRegressor, GDClassifier])
 def test_adam_without_momentum_is_exact_on_sparse_data(Est, freeze):

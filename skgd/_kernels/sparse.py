@@ -171,6 +171,9 @@ def _adam_in_place(flush, data, indices, indptr, Y, sw, order, start, stop, thet
     on layer)."""
     constants = adam_shrink_constants(hyper, t)
     has_frozen = frozen.shape[0] > 0
+    # the flush and the marking pass each write out their column step: one
+    # inlined helper for both gave the same models but an epoch of 0.37 s
+    # against 0.17 s
     if flush:
         for j in range(d):
             s = np.int64(last[j])

@@ -145,7 +145,6 @@ def adam_skip_shrink(theta, state, i, w0, hyper, table, k, lr, dlam, l2, constan
     state[i, 1] *= table[k, 1]
 
 
-
 @njit(**NJIT_INLINE)
 def adam_step_skip_shrink(theta, grad, state, i, w0, hyper, table, k, lr, dlam, l2,
                           constants, lr_bias_s, inv_sqrt_bias_s):
@@ -188,6 +187,7 @@ def adam_step_skip_shrink(theta, grad, state, i, w0, hyper, table, k, lr, dlam, 
     theta[i] = w0 + shrunk
     state[i, 0] = m * table[k, 0]
     state[i, 1] = v * table[k, 1]
+
 
 class Adam(BaseSolver):
     r"""Adam (Kingma & Ba, 2015) and AMSGrad, PyTorch's formulation.
