@@ -258,6 +258,39 @@ def test_regressor_epochs_match_reference(make_solver, batch_size, penalty):
         assert_array_equal(reg.coef_ == 0.0, expected[0, :d] == 0.0)
 
 
+@pytest.mark.parametrize("solver", [Adam(), Adam(amsgrad=True), Adam(beta_1=0.0)],
+                         ids=["adam", "amsgrad", "beta_1=0"])
+def test_adam_steps_skip_only_coordinates_at_rest(solver):
+    # apply_step skips a coordinate with no gradient and m = v = 0 (its step
+    # would change nothing). Without a penalty a zero column has no
+    # gradient: column 0 is always at rest, column 2 until the last batch;
+    # column 1 is non-zero in the first and last batches only, so between
+    # them it has no gradient but m and v (with beta_1 = 0, v alone) are not
+    # zero: it must keep moving and decaying
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    X[:, 0] = 0.0
+    X[10:30, 1] = 0.0
+    X[:30, 2] = 0.0
+    y = X @ [0.0, 2.0, -1.0, 0.5, 1.0] + 0.1 * rng.normal(size=40)
+    common = dict(COMMON, solver=solver, eta0=0.05, alpha=0.0, fit_intercept=False)
+    expected = _regressor_reference(X, y, ref.rule_of(solver), 2, 10, 0.05,
+                                    "squared_error", fit_intercept=False)
+    assert expected[0, 0] == 0.0 and np.all(expected[0, 1:4] != 0.0)
+    # dense mini-batches step every column (CSR ones catch skipped columns
+    # up lazily, exact only with beta_1 = 0: tests/test_estimators.py)
+    reg = GDRegressor(batch_size=10, max_iter=2, **common).fit(X, y)
+    assert_allclose(_theta(reg, 5), expected, rtol=1e-9, atol=1e-12)
+    for data in (X, sp.csr_matrix(X)):
+        # a partial_fit call of one batch is one full-batch step, which
+        # meets every column, dense or CSR
+        stream = GDRegressor(batch_size=10, **common)
+        for _ in range(2):
+            for start in range(0, 40, 10):
+                stream.partial_fit(data[start:start + 10], y[start:start + 10])
+        assert_allclose(_theta(stream, 5), expected, rtol=1e-9, atol=1e-12)
+
+
 def test_l1_reference_makes_zeros():
     # the sparsity comparison above is only a test if zeros appear
     X, y = _regression_data()
