@@ -64,7 +64,8 @@ def _unpack_init(coef_init, intercept_init, encoding):
 
 def _rescaled_weights(sw, dtype):
     """``sw`` as ``dtype``, times the power of two that brings its largest
-    value near 1 when it is far from 1.
+    value near 1 when it is far from 1, and that power's exponent ``e``
+    (the weights were multiplied by ``2**-e``; 0 when they kept their values).
 
     The objective divides by the sum of the weights, so scaling them changes
     nothing, and a power of two keeps every product exact. It keeps weights
@@ -73,9 +74,9 @@ def _rescaled_weights(sw, dtype):
     normalisation; weights within 2**+-32 of 1 keep their values.
     """
     exponent = int(np.frexp(np.max(sw, initial=0.0))[1])
-    if not -32 <= exponent <= 32:
-        sw = np.ldexp(sw, -exponent)
-    return sw.astype(dtype, copy=False)
+    if -32 <= exponent <= 32:
+        return sw.astype(dtype, copy=False), 0
+    return np.ldexp(sw, -exponent).astype(dtype, copy=False), exponent
 
 
 def _unsigned_columns(X):
@@ -147,11 +148,16 @@ class _Progress:
     # model given to warm_start_from): penalty_reference="init" pulls to it.
     # Read-only and shared by every copy: it never changes once set
     start: np.ndarray
+    # the mean sample weight that batch gradients are divided by (in the
+    # weights' own units), set by the run's first training call (fit's
+    # training rows, or the first partial_fit chunk) and kept by the calls
+    # that follow, so that relative weights hold across partial_fit chunks
+    mean_weight: float | None = None
 
     def copy(self):
         return _Progress(self.theta.copy(), self.state.copy(), self.avg.copy(),
                          self.counters.copy(), self.eta, self.epochs,
-                         list(self.loss_curve), self.start)
+                         list(self.loss_curve), self.start, self.mean_weight)
 
 
 class BaseGD(BaseEstimator, metaclass=ABCMeta):
@@ -216,7 +222,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                                        dtype=X.dtype, partial=False, soft=soft)
             sw = self._sample_weight(y, sample_weight, X, encoding, partial=False,
                                      soft=soft)
-            sw = _rescaled_weights(sw, X.dtype)
+            sw, weight_exponent = _rescaled_weights(sw, X.dtype)
             n_outputs = Y.shape[1]
             d = X.shape[1]
             coef_init, intercept_init = _unpack_init(coef_init, intercept_init,
@@ -231,7 +237,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 validation = (encoding, *validation)
             progress, scores = self._train(X, Y, sw, progress, solver,
                                            max_epochs=self.max_iter,
-                                           validation=validation, stop_rules=True)
+                                           validation=validation, stop_rules=True,
+                                           weight_exponent=weight_exponent)
             self._commit(progress, encoding, d)
             if self.early_stopping:
                 self.validation_scores_ = scores
@@ -255,7 +262,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                                        dtype=X.dtype, partial=True, soft=soft)
             sw = self._sample_weight(y, sample_weight, X, encoding, partial=True,
                                      soft=soft)
-            sw = _rescaled_weights(sw, X.dtype)
+            sw, weight_exponent = _rescaled_weights(sw, X.dtype)
             solver = get_solver(self.solver)
             d = X.shape[1]
             if first_call:
@@ -276,7 +283,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     # set_params(eta0=...) since the last call: start from it
                     progress.eta = self._initial_eta(solver, X, sw, Y.shape[1])
             progress, _ = self._train(X, Y, sw, progress, solver, max_epochs=1,
-                                      validation=None, stop_rules=False)
+                                      validation=None, stop_rules=False,
+                                      weight_exponent=weight_exponent)
             self._commit(progress, encoding, d)
         return self
 
@@ -488,9 +496,12 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
     def _batch_rows(self, n):
         return n if self.batch_size == "full" else min(int(self.batch_size), n)
 
-    def _train(self, X, Y, sw, progress, solver, max_epochs, validation, stop_rules):
+    def _train(self, X, Y, sw, progress, solver, max_epochs, validation, stop_rules,
+               weight_exponent=0):
         """Run up to ``max_epochs`` epochs from ``progress``, which is left as it
-        is (training works on a copy); returns (new progress, scores)."""
+        is (training works on a copy); returns (new progress, scores).
+        ``sw`` are the weights times ``2**-weight_exponent``
+        (:func:`_rescaled_weights`)."""
         data = _Data.build(X, Y, sw)
         n, d, k = data.n_samples, X.shape[1], Y.shape[1]
         sw_sum = float(np.sum(sw, dtype=np.float64))
@@ -499,7 +510,14 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 "The sample weights sum to zero: nothing to learn from (check "
                 "sample_weight and class_weight)."
             )
-        mean_sw = sw_sum / n
+        # batch gradients are divided by the run's mean weight: this call's,
+        # or the one its first call set (partial_fit chunks after the first)
+        if progress.mean_weight is None:
+            mean_sw = sw_sum / n
+            progress = dataclasses.replace(
+                progress, mean_weight=float(np.ldexp(mean_sw, weight_exponent)))
+        else:
+            mean_sw = float(np.ldexp(progress.mean_weight, -weight_exponent))
         loss_code, loss_param = self._loss_code_param(k)
         schedule = get_schedule(self.learning_rate, self.power_t)
         l2, l1 = self._penalty()

@@ -530,6 +530,40 @@ def test_matches_sgdclassifier_weight_for_weight_binary(iris, loss):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-10)
 
 
+def test_partial_fit_weights_hold_across_calls(iris):
+    # weights are relative to the stream's first call, not to each call's
+    # own mean: one row a call, each normalised by its own weight, would
+    # count the same. With the first row's weight 1 that is scikit-learn's
+    # SGD, whose weights scale each step
+    X, y = iris
+    X, y = X[y != 2], y[y != 2]
+    order = np.random.default_rng(0).permutation(len(y))
+    X, y = X[order], y[order]
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    sw[0] = 1.0
+    common = dict(loss="log_loss", alpha=1e-3, learning_rate="constant", eta0=0.01,
+                  shuffle=False, class_weight={y[0]: 1.0, 1 - y[0]: 5.0})
+
+    def stream(model, scale=1.0):
+        for i in range(len(y)):
+            model.partial_fit(X[i:i + 1], y[i:i + 1], classes=[0, 1],
+                              sample_weight=scale * sw[i:i + 1])
+        return model
+
+    ours = stream(GDClassifier(solver="sgd", batch_size=1, **common))
+    ref = stream(SGDClassifier(**common))
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8, atol=1e-10)
+    # only relative weights matter, across the whole stream
+    scaled = stream(GDClassifier(solver="sgd", batch_size=1, **common), scale=3.0)
+    np.testing.assert_allclose(scaled.coef_, ours.coef_, rtol=1e-12)
+    # and they do matter
+    unweighted = GDClassifier(solver="sgd", batch_size=1, **dict(common, class_weight=None))
+    for i in range(len(y)):
+        unweighted.partial_fit(X[i:i + 1], y[i:i + 1], classes=[0, 1])
+    assert np.abs(unweighted.coef_ - ours.coef_).max() > 0.1 * np.abs(ours.coef_).max()
+
+
 def test_regressor_intercept_starts_at_the_mean(diabetes):
     # unscaled targets: Adam moves each weight ~eta per step, so only a start
     # at mean(y) makes raw diabetes targets reachable within max_iter
