@@ -62,6 +62,24 @@ def _unpack_init(coef_init, intercept_init, encoding):
     return coef, intercept_init
 
 
+class _StartAboveBlowUpLimit(Exception):
+    """Raised by ``_epochs`` when what looked like a divergence was the
+    starting model's own loss being above the blow-up limit."""
+
+
+def _coef_matrix(value, name, k, d, dtype):
+    """``value`` as a ``(k, d)`` coefficient matrix: of that shape, or
+    ``(d,)`` for one output (as ``coef_``). Checked by shape, not by size:
+    a transposed ``(d, k)`` array must not be silently reshaped."""
+    coef = np.asarray(value, dtype=dtype)
+    if coef.shape != (k, d) and not (k == 1 and coef.shape == (d,)):
+        raise ValueError(
+            f"{name} has shape {coef.shape}; expected ({k}, {d})"
+            + (f" or ({d},)" if k == 1 else "") + "."
+        )
+    return coef.reshape(k, d)
+
+
 def _rescaled_weights(sw, dtype):
     """``sw`` as ``dtype``, times the power of two that brings its largest
     value near 1 when it is far from 1, and that power's exponent ``e``
@@ -279,6 +297,13 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                                                       X.dtype)
                 if self.average and progress.avg.shape[0] == 0:
                     progress.avg = np.zeros_like(progress.theta)
+                elif not self.average and progress.avg.shape[0] > 0:
+                    # set_params(average=False) since the last call: the plain
+                    # iterate trains and is published (_commit), as in
+                    # scikit-learn; averaging restarts if turned on again
+                    progress.avg = progress.avg[:0]
+                    progress.counters = progress.counters.copy()
+                    progress.counters[2] = 0
                 if self.eta0 != getattr(self, "_eta0_used", self.eta0):
                     # set_params(eta0=...) since the last call: start from it
                     progress.eta = self._initial_eta(solver, X, sw, Y.shape[1])
@@ -364,15 +389,11 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
     def _initial_theta(self, coef_init, intercept_init, k, d, dtype, start_intercept,
                        warm=True):
         theta = np.zeros((k, d + 1), dtype=dtype)
-        theta[:, d] = start_intercept
+        # without fit_intercept the intercept stays where it starts: at
+        # intercept_init (or the warm start's), as in scikit-learn, else 0
+        theta[:, d] = start_intercept if self.fit_intercept else 0.0
         if coef_init is not None:
-            coef = np.asarray(coef_init, dtype=dtype)
-            if coef.size != k * d:
-                raise ValueError(
-                    f"coef_init has shape {coef.shape}; expected ({k}, {d})"
-                    + (f" or ({d},)" if k == 1 else "") + "."
-                )
-            theta[:, :d] = coef.reshape(k, d)
+            theta[:, :d] = _coef_matrix(coef_init, "coef_init", k, d, dtype)
         elif warm and self.warm_start and hasattr(self, "_progress"):
             previous = self._progress.theta
             if previous.shape[0] != k * (d + 1):
@@ -388,8 +409,6 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     f"intercept_init has {intercept.size} values; expected {k}."
                 )
             theta[:, d] = intercept
-        if not self.fit_intercept:
-            theta[:, d] = 0.0
         if not np.all(np.isfinite(theta)):
             raise ValueError("coef_init and intercept_init must be finite.")
         return theta.ravel()
@@ -461,16 +480,12 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             return np.zeros(0, dtype=progress.theta.dtype)
         if isinstance(ref, str):  # "init": where this training run began
             return progress.start.astype(progress.theta.dtype)
-        coef = np.asarray(getattr(ref, "coef_", ref), dtype=np.float64)
-        if coef.size != k * d:
-            raise ValueError(
-                f"penalty_reference has shape {coef.shape}; expected ({k}, {d})"
-                + (f" or ({d},)" if k == 1 else "") + "."
-            )
+        coef = _coef_matrix(getattr(ref, "coef_", ref), "penalty_reference", k, d,
+                            np.float64)
         if not np.all(np.isfinite(coef)):
             raise ValueError("penalty_reference must be finite.")
         centre = np.zeros((k, d + 1), dtype=progress.theta.dtype)
-        centre[:, :d] = coef.reshape(k, d)
+        centre[:, :d] = coef
         return centre.ravel()
 
     def _frozen_mask(self, d):
@@ -537,8 +552,17 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             average_start=average_start, mean_sw=mean_sw, theta0=theta0, frozen=frozen,
             averaging=progress.avg.shape[0] > 0, n_jobs=self.n_jobs)
         with runner:
-            return self._epochs(runner, progress, rng, shuffle, batch, schedule, sw_sum,
-                                d, k, theta0, max_epochs, validation, stop_rules)
+            try:
+                return self._epochs(runner, progress, rng, shuffle, batch, schedule,
+                                    sw_sum, d, k, theta0, max_epochs, validation,
+                                    stop_rules)
+            except _StartAboveBlowUpLimit:
+                # the limit now allows for the start (EpochRunner.allow_start):
+                # run the call again from the start, with the same shuffles
+                return self._epochs(runner, progress,
+                                    check_random_state(self.random_state), shuffle,
+                                    batch, schedule, sw_sum, d, k, theta0, max_epochs,
+                                    validation, stop_rules)
 
     def _epochs(self, runner, progress, rng, shuffle, batch, schedule, sw_sum, d, k,
                 theta0, max_epochs, validation, stop_rules):
@@ -555,7 +579,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
 
         # the first epoch's checkpoint is the caller's progress itself (never
         # written to): a partial_fit copies the weights and state once
-        original, progress = progress, progress.copy()
+        start = original = progress
+        progress = progress.copy()
+        start_checked = False  # whether a divergence has asked runner.allow_start
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
         epochs_left, converged, checkpoint = max_epochs, False, None
         orders = epoch_orders(n, shuffle, rng)
@@ -574,6 +600,14 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             diverged = not (np.isfinite(loss_sum) and np.all(np.isfinite(progress.theta)))
             if not diverged and epochs_left == 0:
                 diverged = last_update_blew_up(progress, order)
+            if diverged and not start_checked:
+                start_checked = True
+                if runner.allow_start(start.theta, order):
+                    # the blow-up limit is relative to the all-zero model, and
+                    # a start far from it (a model fine-tuned to targets on
+                    # another scale) can be above it before any step: not a
+                    # divergence
+                    raise _StartAboveBlowUpLimit
             if diverged:
                 if (checkpoint is not None and previous is not None
                         and progress.counters[0] == updates_before):
@@ -596,7 +630,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     continue
                 raise DivergenceError(
                     f"Training diverged at epoch {progress.epochs}: the loss blew "
-                    "up (to inf/NaN, or 1e4 times the loss of the all-zero model) "
+                    "up (to inf/NaN, or 1e4 times the loss of the all-zero model "
+                    "and of the starting model) "
                     f"at a base step size of {eta:.3g}. Use a smaller eta0 "
                     f"(now {self.eta0!r}) or scale the data (e.g. StandardScaler); "
                     "the model was left as it was before this call."

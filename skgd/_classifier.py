@@ -17,6 +17,19 @@ from ._docstrings import COMMON_PARAMETERS, COMMON_ATTRIBUTES
 PROBABILISTIC_LOSSES = ("log_loss", "modified_huber")
 
 
+def _checked_classes(classes):
+    """``classes`` of partial_fit as a 1-D array of labels, or a clear error
+    (a scalar, a 2-D array or a NaN label is a mistake, not a label set)."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1:
+        raise ValueError(
+            f"classes must be a 1-D array-like of labels; got shape {classes.shape}."
+        )
+    if classes.dtype.kind in "fc" and not np.all(np.isfinite(classes)):
+        raise ValueError(f"classes must not contain NaN or inf; got {classes!r}.")
+    return classes
+
+
 def _check_soft_targets(proba, classes):
     """(sorted classes, float64 proba with columns in that order)."""
     proba = check_array(proba, ensure_2d=False, dtype=np.float64,
@@ -375,7 +388,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
                 # none is unseen (two fewer passes over y)
                 classes_, index = np.unique(y, return_inverse=True)
             else:
-                classes_ = np.unique(classes)
+                classes_ = np.unique(_checked_classes(classes))
             if classes_.shape[0] < 2:
                 raise ValueError(
                     "The number of classes has to be greater than one; got "
@@ -383,7 +396,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
                 )
         else:
             classes_ = self.classes_
-            if classes is not None and not np.array_equal(np.unique(classes), classes_):
+            if classes is not None and not np.array_equal(
+                    np.unique(_checked_classes(classes)), classes_):
                 raise ValueError(
                     f"classes={classes!r} differs from the classes of the first "
                     f"call to partial_fit, {classes_!r}."

@@ -31,6 +31,9 @@ from ._kernels.updates import SGD as SGD_CODE
 
 # a batch loss this many times the zero model's counts as divergence
 BLOWUP_FACTOR = 1e4
+# a start whose loss is within this factor of the all-zero model's keeps
+# the limit: its batches would have to grow 1e3-fold to reach it
+START_MARGIN = 10.0
 
 # full-batch row chunks: enough rows each to dwarf a thread hand-off, few
 # enough that their gradient buffers stay small next to X, and at most as
@@ -193,16 +196,34 @@ class EpochRunner:
             return np.inf
         return float(sum(totals.tolist()))
 
-    def loss_is_sound(self, theta, rows):
-        """Whether the weighted mean loss of ``theta`` on ``rows`` is finite
-        and below the blow-up limit (the check of a call's last update)."""
+    def _mean_loss(self, theta, rows):
+        """The weighted mean loss of ``theta`` on ``rows``."""
         data = self.data
         scratch = np.zeros(theta.shape, theta.dtype)  # the gradient, unused (calloc: lazy pages)
         total = rows_gradient(data.X, data.data, data.indices, data.indptr, data.sparse,
                               data.Y, data.sw, rows, 0, rows.shape[0], theta, self.d,
                               self.loss_code, self.loss_param, 1.0, scratch)
-        mean_loss = total / (self.mean_sw * rows.shape[0])
+        return total / (self.mean_sw * rows.shape[0])
+
+    def loss_is_sound(self, theta, rows):
+        """Whether the weighted mean loss of ``theta`` on ``rows`` is finite
+        and below the blow-up limit (the check of a call's last update)."""
+        mean_loss = self._mean_loss(theta, rows)
         return bool(mean_loss <= self.loss_limit and mean_loss < np.inf)
+
+    def allow_start(self, theta, rows):
+        """Raise the blow-up limits to ``BLOWUP_FACTOR`` times the mean loss
+        of ``theta`` (where training started) on ``rows``, if that loss is
+        more than ``START_MARGIN`` times the all-zero model's; whether it
+        was. Asked only once a call seems to diverge: a start near the
+        all-zero model (a fresh fit) never is, and a pass over the rows up
+        front would cost every call."""
+        limit = BLOWUP_FACTOR * self._mean_loss(theta, rows)
+        if not limit > START_MARGIN * self.loss_limit:
+            return False  # (also when the start's loss is NaN)
+        self.limits = [max(other, limit) for other in self.limits]
+        self.loss_limit = max(self.loss_limit, limit)
+        return True
 
     def _kernel(self, theta, state, avg, counters, Y, loss_limit, theta0, order, batch,
                 schedule_code, eta):

@@ -184,7 +184,9 @@ class GDRegressor(RegressorMixin, BaseGD):
                 f"y has {Y.shape[1]} target(s) but the model was fitted on "
                 f"{np.atleast_2d(self.coef_).shape[0]}."
             )
-        return Y, {"_y_2d": y.ndim == 2}
+        # a stream keeps the output shape its first call set: a later chunk's
+        # y of shape (n, 1) for a 1-D model (or 1-D for (n, 1)) changes nothing
+        return Y, {"_y_2d": y.ndim == 2 if reset else self._y_2d}
 
     def _start_intercept(self, Y, sw):
         # the optimal intercept of the zero-coefficient model: without it,

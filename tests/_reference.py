@@ -228,7 +228,8 @@ def soft_threshold(w, threshold):
 
 
 def reference_epoch(X, Y, sw, order, batch_size, theta, rule, state, t, lr,
-                    loss, loss_param=0.0, l2=0.0, l1=0.0, fit_intercept=True):
+                    loss, loss_param=0.0, l2=0.0, l1=0.0, fit_intercept=True,
+                    mean_sw=None):
     """One pass over ``order`` in mini-batches, as documented in epoch.py.
 
     Parameters
@@ -243,7 +244,8 @@ def reference_epoch(X, Y, sw, order, batch_size, theta, rule, state, t, lr,
     loss : a key of LOSSES or "multinomial".
 
     For each batch B of ``m`` rows: the gradient of the coefficients is
-    ``sum_{r in B} sw_r dloss_r x_r / (mean(sw) m)`` (the intercept's has 1 in
+    ``sum_{r in B} sw_r dloss_r x_r / (mean_sw m)`` (``mean_sw``: by default
+    ``mean(sw)``; a partial_fit stream's first call's) (the intercept's has 1 in
     place of x_r), plus ``l2 * w`` for the coefficients (not the intercept);
     then every parameter (the intercepts only when ``fit_intercept``) takes
     one step of the rule; then coefficients are soft-thresholded by
@@ -259,7 +261,7 @@ def reference_epoch(X, Y, sw, order, batch_size, theta, rule, state, t, lr,
     theta = np.array(theta, dtype=np.float64)
     state = {key: value.copy() for key, value in state.items()}
     n, d = X.shape
-    mean_sw = sw.mean()
+    mean_sw = sw.mean() if mean_sw is None else mean_sw
     size = n if batch_size == "full" else int(batch_size)
     mask = np.ones(theta.shape, dtype=bool)
     if not fit_intercept:

@@ -564,6 +564,53 @@ def test_partial_fit_weights_hold_across_calls(iris):
     assert np.abs(unweighted.coef_ - ours.coef_).max() > 0.1 * np.abs(ours.coef_).max()
 
 
+@pytest.mark.parametrize("Est", [GDClassifier, GDRegressor])
+def test_average_turned_off_between_partial_fit_calls(iris, diabetes, Est):
+    # the plain iterate is what a model trained without averaging reaches
+    # (averaging never changes it; another kernel, so to rounding): after
+    # set_params(average=False) it is the one published, as in scikit-learn
+    X, y = iris if Est is GDClassifier else diabetes
+    kw = dict(solver="sgd", batch_size=1, learning_rate="constant", eta0=0.01,
+              random_state=0)
+    fit_kw = dict(classes=np.unique(y)) if Est is GDClassifier else {}
+    averaged = Est(average=True, **kw).partial_fit(X, y, **fit_kw)
+    plain = Est(average=False, **kw).partial_fit(X, y, **fit_kw)
+    assert np.abs(averaged.coef_ - plain.coef_).max() > 1e-3
+    averaged.set_params(average=False).partial_fit(X, y)
+    plain.partial_fit(X, y)
+    np.testing.assert_allclose(averaged.coef_, plain.coef_, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(averaged.intercept_, plain.intercept_, rtol=1e-12,
+                               atol=1e-15)
+
+
+def test_regressor_stream_keeps_its_output_shape(diabetes):
+    X, y = diabetes
+    one = GDRegressor(random_state=0).partial_fit(X, y)
+    one.partial_fit(X, y[:, None])
+    assert one.coef_.shape == (X.shape[1],) and one.predict(X).shape == (len(y),)
+    column = GDRegressor(random_state=0).partial_fit(X, y[:, None])
+    column.partial_fit(X, y)
+    assert column.coef_.shape == (1, X.shape[1])
+    assert column.predict(X).shape == (len(y), 1)
+
+
+def test_intercept_init_without_fit_intercept_stays(iris, diabetes):
+    # as scikit-learn: fit_intercept=False keeps the intercept where it
+    # starts, intercept_init when given (else 0)
+    X, y = iris
+    common = dict(fit_intercept=False, max_iter=5, tol=None, random_state=0)
+    clf = GDClassifier(**common).fit(X, y, intercept_init=[1.0, 2.0, 3.0])
+    ref = SGDClassifier(**common).fit(X, y, intercept_init=[1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(clf.intercept_, ref.intercept_)
+    assert np.all(GDClassifier(**common).fit(X, y).intercept_ == 0.0)
+    X, y = diabetes
+    reg = GDRegressor(**common).fit(X, y, intercept_init=5.0)
+    np.testing.assert_array_equal(reg.intercept_, [5.0])
+    # and the decision uses it: the coefficients fit y - 5
+    shifted = GDRegressor(**common).fit(X, y - 5.0)
+    np.testing.assert_allclose(reg.coef_, shifted.coef_, rtol=1e-10, atol=1e-12)
+
+
 def test_regressor_intercept_starts_at_the_mean(diabetes):
     # unscaled targets: Adam moves each weight ~eta per step, so only a start
     # at mean(y) makes raw diabetes targets reachable within max_iter

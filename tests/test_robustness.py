@@ -315,9 +315,10 @@ def test_divergence_stops_the_epoch_before_anything_overflows(Estimator, solver,
 
     def kernel(real, *args):
         result = real(*args)
-        seen.append((result, [a.copy() for a in args if isinstance(a, np.ndarray)
-                              and a.flags.writeable and a.dtype.kind == "f"
-                              and a.size]))
+        if real.__name__ != "rows_gradient":  # (scores the start: allow_start)
+            seen.append((result, [a.copy() for a in args if isinstance(a, np.ndarray)
+                                  and a.flags.writeable and a.dtype.kind == "f"
+                                  and a.size]))
         return result
 
     _wrap_kernels(monkeypatch, kernel)

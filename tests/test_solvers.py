@@ -387,10 +387,11 @@ def test_partial_fit_carries_state(make_solver):
     rule = ref.rule_of(make_solver())
     theta, state, t = np.zeros((1, X.shape[1] + 1)), {}, 0
     theta[0, -1] = y1.mean()  # GDRegressor's documented start
+    # every call divides by the first call's mean weight (1), not its own
     for Xc, yc, sw in [(X1, y1, np.ones(11)), (X2, y2, sw2), (X1, y1, np.ones(11))]:
         theta, state, t, _ = ref.reference_epoch(
             Xc, yc[:, None], sw, np.arange(Xc.shape[0]), 3, theta, rule, state, t,
-            lr, "squared_error", l2=1e-2)
+            lr, "squared_error", l2=1e-2, mean_sw=1.0)
     reg = GDRegressor(solver=make_solver(), batch_size=3, eta0=eta0, alpha=1e-2,
                       learning_rate="invscaling", power_t=power_t, shuffle=False)
     reg.partial_fit(X1, y1).partial_fit(X2, y2, sample_weight=sw2).partial_fit(X1, y1)

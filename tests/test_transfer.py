@@ -121,6 +121,28 @@ def test_warm_start_from_continues_rather_than_restarts():
     assert streamed.t_ == tuned.t_
 
 
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_fine_tuning_to_targets_on_another_scale_is_no_divergence(call):
+    # the start's loss (targets 100 times smaller) is far above 1e4 times
+    # the all-zero model's before any step: a start, not a blow-up. Plain
+    # SGD from there reaches Ridge's fit of the new targets
+    rng = np.random.RandomState(0)
+    X = rng.randn(500, 3)
+    w = np.array([1.0, -2.0, 0.5])
+    pre = Ridge(alpha=1e-6).fit(X, X @ w)
+    y_new = 0.01 * (X @ w) + 1e-3 * rng.randn(500)
+    model = warm_start_from(pre, solver="sgd", batch_size=1, eta0=0.01,
+                            learning_rate="constant", alpha=1e-6, max_iter=20,
+                            tol=None, random_state=0)
+    if call == "fit":
+        model.fit(X, y_new)
+    else:
+        for _ in range(20):
+            model.partial_fit(X, y_new)
+    target = Ridge(alpha=1e-6 * 500).fit(X, y_new)
+    assert_allclose(model.coef_, target.coef_, atol=2e-4)
+
+
 def test_coef_init_model_with_other_classes_is_rejected():
     X, y = _classification(3)
     source = LogisticRegression().fit(X, y)
