@@ -230,6 +230,24 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         """Set ``coef_`` and ``intercept_`` from flat parameters."""
 
     # ---- public API ------------------------------------------------------
+    def set_params(self, **params):
+        # "solver__beta_1" on solver="adam" would fail inside scikit-learn
+        # with "'str' object has no attribute 'set_params'": say what to do
+        for key in params:
+            name, nested, _ = key.partition("__")
+            if nested and name in ("solver", "learning_rate"):
+                current = params.get(name, getattr(self, name, None))
+                if isinstance(current, str):
+                    example = ("solver=Adam(beta_1=0.95)" if name == "solver"
+                               else "learning_rate=InvScaling(power_t=0.5)")
+                    raise ValueError(
+                        f"Cannot set {key!r}: {name} is the name {current!r}. "
+                        f"Give {name} as an object (e.g. {example}, from "
+                        f"skgd.{'solvers' if name == 'solver' else 'schedules'}) "
+                        "to set its parameters."
+                    )
+        return super().set_params(**params)
+
     def _fit(self, X, y, coef_init, intercept_init, sample_weight, soft=None):
         # soft: GDClassifier.fit_soft's (n, n_classes) target rows; y then
         # holds their most likely labels (for validation splits and scores)
@@ -628,13 +646,19 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     checkpoint = None
                     epochs_left += 1
                     continue
+                remedy = (
+                    # its rate 1 / (alpha (t0 + t)) does not read eta0
+                    "Use a larger alpha or another learning_rate"
+                    if schedule._code == OPTIMAL
+                    else f"Use a smaller eta0 (now {self.eta0!r})"
+                )
                 raise DivergenceError(
                     f"Training diverged at epoch {progress.epochs}: the loss blew "
                     "up (to inf/NaN, or 1e4 times the loss of the all-zero model "
                     "and of the starting model) "
-                    f"at a base step size of {eta:.3g}. Use a smaller eta0 "
-                    f"(now {self.eta0!r}) or scale the data (e.g. StandardScaler); "
-                    "the model was left as it was before this call."
+                    f"at a base step size of {eta:.3g}. {remedy}, or scale the data "
+                    "(e.g. StandardScaler); the model was left as it was before "
+                    "this call."
                 )
             objective = loss_sum / sw_sum + self._objective_penalty(progress.theta, d, k,
                                                                     theta0)

@@ -105,6 +105,14 @@ class DistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         self.prefit = prefit
         self.unlabeled = unlabeled
 
+    def set_params(self, **params):
+        # student=None means GDClassifier(): make it one, so that
+        # "student__eta0" (in a grid search, say) reaches its parameters
+        if (self.student is None and "student" not in params
+                and any(key.startswith("student__") for key in params)):
+            self.student = GDClassifier()
+        return super().set_params(**params)
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
         """Fit the teacher (unless ``prefit``), then the student on the

@@ -174,6 +174,13 @@ FITTED_CASES = [
      ValueError, "Complex data not supported"),
     ("predict with 1-D X", lambda m, y: m.predict(X[0]),
      ValueError, "Expected 2D array"),
+    ("nested solver parameter on a solver name",
+     lambda m, y: m.set_params(solver__beta_1=0.95),
+     ValueError, r"Cannot set 'solver__beta_1': solver is the name 'adam'. Give "
+                 r"solver as an object \(e.g. solver=Adam"),
+    ("nested schedule parameter on a schedule name",
+     lambda m, y: m.set_params(learning_rate__power_t=0.3),
+     ValueError, r"Cannot set 'learning_rate__power_t': learning_rate is the name"),
     ("warm_start fit with other features",
      lambda m, y: m.set_params(warm_start=True).fit(X[:, :3], y),
      ValueError, "warm_start: the previous fit has a different number"),

@@ -304,6 +304,15 @@ def test_one_pass_one_vs_rest_divergence_leaves_the_model(n_jobs):
     assert np.all(np.isfinite(est.coef_)) and est.n_iter_ >= 1
 
 
+def test_divergence_under_optimal_does_not_suggest_eta0():
+    # "optimal" steps 1 / (alpha (t0 + t)) whatever eta0 is
+    X, y = _data(GDClassifier)
+    with pytest.raises(DivergenceError, match="Use a larger alpha or another "
+                                              "learning_rate, or scale the data"):
+        GDClassifier(loss="squared_hinge", penalty=None, solver="sgd", batch_size=1,
+                     learning_rate="optimal", max_iter=5, tol=None).fit(X * 1e3, y)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_divergence_stops_the_epoch_before_anything_overflows(Estimator, solver,
