@@ -198,7 +198,8 @@ def test_distillation_is_a_scikit_learn_estimator():
     assert search.best_estimator_.predict(X).shape == y.shape
     assert search.best_estimator_[-1].student_.loss == "log_loss"
     # the default student (None, a GDClassifier()) takes student__ parameters
-    default = DistillationClassifier(LogisticRegression()).set_params(student__eta0=0.05)
+    default = DistillationClassifier(LogisticRegression())
+    default.set_params(student__eta0=0.05)
     assert default.get_params()["student__eta0"] == 0.05
     search = GridSearchCV(DistillationClassifier(LogisticRegression()),
                           {"student__batch_size": [8, 16]}, cv=2).fit(X, y)

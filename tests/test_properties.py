@@ -33,6 +33,7 @@ SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=N
 # every ValueError a valid-typed but unlucky draw may meet, and why
 CLEAR_ERRORS = [
     r"Training diverged at epoch \d+: .* Use a smaller eta0 .* scale the data",
+    r"Training diverged at epoch \d+: .* Use a larger alpha .* scale the data",
     r"number of classes has to be greater than one",  # y drew one label
     r"alpha must be > 0 since learning_rate is 'optimal'",
     r"sample weights sum to zero",  # weights of the training part all zero
