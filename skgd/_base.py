@@ -266,7 +266,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             theta = self._initial_theta(coef_init, intercept_init, n_outputs, d,
                                         X.dtype, self._start_intercept(Y, sw))
             solver = get_solver(self.solver)
-            progress = self._fresh_progress(theta, solver, X, sw, n_outputs)
+            progress = self._fresh_progress(theta, solver, X, sw, Y)
             validation = None
             if self.early_stopping:
                 X, y, Y, sw, validation = self._split_validation(X, y, Y, sw)
@@ -304,7 +304,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             if first_call:
                 theta = self._initial_theta(None, None, Y.shape[1], d, X.dtype,
                                             self._start_intercept(Y, sw), warm=False)
-                progress = self._fresh_progress(theta, solver, X, sw, Y.shape[1])
+                progress = self._fresh_progress(theta, solver, X, sw, Y)
             else:
                 # a shallow copy whose fields may be rebound here (_train
                 # never writes into the arrays of the progress it is given)
@@ -324,7 +324,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     progress.counters[2] = 0
                 if self.eta0 != getattr(self, "_eta0_used", self.eta0):
                     # set_params(eta0=...) since the last call: start from it
-                    progress.eta = self._initial_eta(solver, X, sw, Y.shape[1])
+                    progress.eta = self._initial_eta(solver, X, sw, Y)
             progress, _ = self._train(X, Y, sw, progress, solver, max_epochs=1,
                                       validation=None, stop_rules=False,
                                       weight_exponent=weight_exponent)
@@ -432,13 +432,13 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         return theta.ravel()
 
     # ---- training --------------------------------------------------------
-    def _fresh_progress(self, theta, solver, X, sw, n_outputs):
+    def _fresh_progress(self, theta, solver, X, sw, Y):
         n_params = theta.shape[0]
         return _Progress(
             theta=theta, state=self._init_state(solver, n_params, X.dtype),
             avg=np.zeros(n_params if self.average else 0, dtype=X.dtype),
             counters=np.zeros(3, dtype=np.int64),
-            eta=self._initial_eta(solver, X, sw, n_outputs), epochs=0, loss_curve=[],
+            eta=self._initial_eta(solver, X, sw, Y), epochs=0, loss_curve=[],
             start=_readonly(theta.copy()))
 
     def _n_state_columns(self, solver):
@@ -451,10 +451,19 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         state[:, :solver.n_slots] = solver.init_state(n_params, dtype)
         return state
 
-    def _initial_eta(self, solver, X, sw, n_outputs):
+    def _target_scale(self, Y, sw):
+        """The scale of the coefficients the targets call for, by which
+        ``eta0="auto"`` multiplies the base rate of the rules whose steps
+        ignore the gradient's scale (``BaseSolver._scale_free``): 1 for
+        classification."""
+        return 1.0
+
+    def _initial_eta(self, solver, X, sw, Y):
         if self.eta0 != "auto":
             return float(self.eta0)
-        loss_code, _ = self._loss_code_param(n_outputs)
+        if getattr(solver, "_scale_free", False):
+            return float(solver.auto_eta0(1.0)) * self._target_scale(Y, sw)
+        loss_code, _ = self._loss_code_param(Y.shape[1])
         if loss_code not in UNBOUNDED_CURVATURE:
             return float(solver.auto_eta0(BOUNDED_LOSS_STEP))
         # 1 / L, L bounding the curvature of any one row's loss (as SAG)

@@ -194,6 +194,16 @@ class GDRegressor(RegressorMixin, BaseGD):
         # thousands of steps just to reach the mean of unscaled targets
         return np.average(Y, axis=0, weights=sw)
 
+    def _target_scale(self, Y, sw):
+        # Adam, RMSprop and AdaGrad move each coefficient by about eta a
+        # step whatever the gradient's scale: on targets of standard
+        # deviation s the coefficients are s times larger, and so the steps
+        # (the fit of c * y is then c times the fit of y, up to epsilon)
+        mean = np.average(Y, axis=0, weights=sw)
+        variance = np.average((Y - mean) ** 2, axis=0, weights=sw)
+        scale = float(np.sqrt(np.mean(variance, dtype=np.float64)))
+        return scale if 0.0 < scale < np.inf else 1.0
+
     def _sample_weight(self, y, sample_weight, X, encoding, partial, soft=None):
         # given weights stay float64 until BaseGD rescales them into X's dtype
         return _check_sample_weight(

@@ -353,7 +353,9 @@ def test_float32_stays_float32(Estimator, data, request):
 def test_multioutput_regression_equals_separate_fits(diabetes):
     X, y = diabetes
     Y = np.column_stack([y, -2.0 * y + 1.0])
-    params = dict(batch_size="full", solver="adam", max_iter=50, tol=None)
+    # a given eta0: "auto" scales Adam's rate by the targets' spread, which
+    # for the joint fit pools both outputs
+    params = dict(batch_size="full", solver="adam", eta0=0.01, max_iter=50, tol=None)
     joint = GDRegressor(**params).fit(X, Y)
     assert joint.coef_.shape == (2, X.shape[1]) and joint.predict(X).shape == Y.shape
     for j in range(2):
@@ -609,6 +611,24 @@ def test_intercept_init_without_fit_intercept_stays(iris, diabetes):
     # and the decision uses it: the coefficients fit y - 5
     shifted = GDRegressor(**common).fit(X, y - 5.0)
     np.testing.assert_allclose(reg.coef_, shifted.coef_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["adam", "rmsprop", "adagrad"])
+def test_auto_eta0_of_adaptive_rules_follows_the_targets_scale(diabetes, solver):
+    # they move each coefficient by ~eta a step whatever the gradient's
+    # scale, so "auto" scales eta by the targets' standard deviation: the
+    # fit of c * y is c times the fit of y (to epsilon's effect), and an
+    # unscaled target trains as a standardised one does
+    X, y = diabetes
+    params = dict(solver=solver, batch_size=16, max_iter=20, tol=None, alpha=0.0,
+                  random_state=0)
+    unit = GDRegressor(**params).fit(X, y)
+    scaled = GDRegressor(**params).fit(X, 1e6 * y + 3e6)
+    np.testing.assert_allclose(scaled.coef_, 1e6 * unit.coef_, rtol=1e-5)
+    assert scaled.score(X, 1e6 * y + 3e6) > 0.45  # Ridge: 0.52
+    # the classifier's base rate is unchanged
+    clf = GDClassifier(solver=solver, learning_rate="constant", max_iter=1, tol=None)
+    assert clf.fit(X, y > 0)._progress.eta == (0.1 if solver == "adagrad" else 0.01)
 
 
 def test_regressor_intercept_starts_at_the_mean(diabetes):

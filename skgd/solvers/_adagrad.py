@@ -44,6 +44,7 @@ class AdaGrad(BaseSolver):
     """
 
     n_slots = 1
+    _scale_free = True
     _code = 2
     update = staticmethod(adagrad_update)
     _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="neither")]}

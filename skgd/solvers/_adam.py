@@ -213,6 +213,7 @@ class Adam(BaseSolver):
     amsgrad : bool, default=False
     """
 
+    _scale_free = True
     _code = 4
     update = staticmethod(adam_update)
     _parameter_constraints = {

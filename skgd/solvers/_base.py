@@ -67,6 +67,12 @@ class BaseSolver(BaseEstimator):
     n_slots = 0
     _code = None
     _parameter_constraints: dict = {}
+    # the built-in adaptive rules (Adam, RMSprop, AdaGrad) move each
+    # coordinate by about eta a step whatever the gradient's scale: with
+    # eta0="auto", GDRegressor scales their base rate by the targets'
+    # standard deviation. False for plain SGD and momentum, and for custom
+    # rules (their auto_eta0 decides)
+    _scale_free = False
 
     def auto_eta0(self, safe_step):
         """Base step size used when ``eta0="auto"``.

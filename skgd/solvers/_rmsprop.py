@@ -77,6 +77,7 @@ class RMSprop(BaseSolver):
     """
 
     n_slots = 1
+    _scale_free = True
     _code = 3
     update = staticmethod(rmsprop_update)
     _parameter_constraints = {
