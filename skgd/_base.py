@@ -62,6 +62,27 @@ def _unpack_init(coef_init, intercept_init, encoding):
     return coef, intercept_init
 
 
+# "adaptive" with the full batch returns its best iterate when training ends
+# this much (relatively) worse than it. Only at the end: resuming from the
+# best at each plateau stopped RMSprop's zig-zag near the optimum early (gap
+# 4e-4 rather than 1e-8) and sent a slowly recovering fit back to its start
+# (scikit-learn's check_class_weight_classifiers, accuracy 0.74 rather than
+# 1.0). Not with stochastic batches: their epoch's objective is a noisy
+# average over moving iterates
+_RESUME_MARGIN = 0.1
+
+
+def _resumed_from(best, current):
+    """A copy of ``best`` (a checkpoint, never written to) that carries on
+    from ``current``: its epoch count, loss curve, update and sample counts
+    and rate."""
+    resumed = best.copy()
+    resumed.epochs, resumed.eta = current.epochs, current.eta
+    resumed.loss_curve = list(current.loss_curve)
+    resumed.counters[:2] = current.counters[:2]
+    return resumed
+
+
 class _StartAboveBlowUpLimit(Exception):
     """Raised by ``_epochs`` when what looked like a divergence was the
     starting model's own loss being above the blow-up limit."""
@@ -611,6 +632,12 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         start_checked = False  # whether a divergence has asked runner.allow_start
         best_loss, best_score, no_improvement, scores = np.inf, -np.inf, 0, []
         epochs_left, converged, checkpoint = max_epochs, False, None
+        # "adaptive" with the full batch returns the best iterate if training
+        # ends clearly worse (_RESUME_MARGIN). A full-batch epoch's objective
+        # is that of its first iterate, so the best is the snapshot taken
+        # before its epoch; a validation score is that of the epoch's last
+        # iterate, the next epoch's snapshot (``best_is_next`` until taken)
+        best, best_quality, best_is_next = None, np.inf, False
         orders = epoch_orders(n, shuffle, rng)
         while epochs_left > 0:
             epochs_left -= 1
@@ -621,6 +648,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             original = None
             checkpoint = ((snapshot, len(scores), best_loss, best_score,
                            no_improvement) if schedule.backtracks else None)
+            if best_is_next:
+                best, best_is_next = snapshot, False
             updates_before = int(progress.counters[0])
             loss_sum = run(progress, order, batch, schedule._code, eta)
             progress.epochs += 1
@@ -687,6 +716,13 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             else:
                 improved = objective <= best_loss - self.tol
                 best_loss = min(best_loss, objective)
+            quality = -score if validation is not None else objective
+            if quality < best_quality:
+                best_quality = quality
+                if validation is None:
+                    best = snapshot
+                else:
+                    best, best_is_next = None, True
             no_improvement = 0 if improved else no_improvement + 1
             if no_improvement >= self.n_iter_no_change:
                 new_eta = schedule.on_plateau(progress.eta)
@@ -696,6 +732,22 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     converged = True
                     break
                 progress.eta, no_improvement = new_eta, 0
+        if (stop_rules and self.tol is not None and schedule.backtracks
+                and batch == n and best is not None and quality > best_quality
+                + max(self.tol, _RESUME_MARGIN * abs(best_quality))):
+            # the full batch ended clearly worse than its best iterate (a rate
+            # too large for the data: the loss grew without blowing up, or
+            # momentum overshooting): return that one, not a model that may
+            # be far worse than where training started
+            what = "validation score" if validation is not None else "objective"
+            warnings.warn(
+                f"Training ended with a {what} clearly worse than its best epoch's "
+                f"({abs(quality):.6g} against {abs(best_quality):.6g}); the best "
+                "iterate is kept. The rate may be too large for the data: use a "
+                "smaller eta0 or scale the data (e.g. StandardScaler).",
+                ConvergenceWarning,
+            )
+            progress = _resumed_from(best, progress)
         if epochs_left == 0 and not converged:
             if stop_rules and self.tol is not None:
                 warnings.warn(

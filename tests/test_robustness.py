@@ -304,6 +304,26 @@ def test_one_pass_one_vs_rest_divergence_leaves_the_model(n_jobs):
     assert np.all(np.isfinite(est.coef_)) and est.n_iter_ >= 1
 
 
+def test_adaptive_full_batch_returns_its_best_iterate_not_a_worse_one():
+    # a rate above the stable 2 / L: the loss grows for epochs without
+    # blowing up, "adaptive" lowers the rate until it gives up, and the
+    # last iterate is ~100 times worse than the start. The best iterate
+    # (here the start: the intercept at mean(y)) comes back, with a warning
+    from sklearn.datasets import load_diabetes
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(ConvergenceWarning, match="clearly worse than its best epoch"):
+        model = GDRegressor(solver="sgd", batch_size="full", eta0=1.0,
+                            random_state=0).fit(X, y)
+    assert max(model.loss_curve_) > 50 * min(model.loss_curve_)
+    start = GDRegressor(max_iter=1, eta0=1e-12, batch_size="full", tol=None,
+                        learning_rate="constant").fit(X, y)
+    assert model.score(X, y) >= start.score(X, y) - 1e-6
+
+
 def test_divergence_under_optimal_does_not_suggest_eta0():
     # "optimal" steps 1 / (alpha (t0 + t)) whatever eta0 is
     X, y = _data(GDClassifier)
