@@ -488,7 +488,10 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         if loss_code not in UNBOUNDED_CURVATURE:
             return float(solver.auto_eta0(BOUNDED_LOSS_STEP))
         # 1 / L, L bounding the curvature of any one row's loss (as SAG)
-        # rows of zero weight do not count: they never move the weights
+        # rows of zero weight do not count: they never move the weights.
+        # Unweighted otherwise: a row of weight 2 must get the step of two
+        # copies of the row (scikit-learn's check_sample_weight_equivalence);
+        # with very uneven weights a stochastic step may need a smaller eta0
         max_sq_norm = float(np.max(row_norms(X, squared=True)[sw > 0], initial=0.0))
         lipschitz = (UNBOUNDED_CURVATURE[loss_code]
                      * (max_sq_norm + float(self.fit_intercept)) + float(self.alpha))
@@ -684,19 +687,18 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     checkpoint = None
                     epochs_left += 1
                     continue
-                remedy = (
-                    # its rate 1 / (alpha (t0 + t)) does not read eta0
-                    "Use a larger alpha or another learning_rate"
-                    if schedule._code == OPTIMAL
-                    else f"Use a smaller eta0 (now {self.eta0!r})"
-                )
+                if schedule._code == OPTIMAL:
+                    # its rate 1 / (alpha (t0 + t)) reads neither eta0 nor eta
+                    rate, remedy = "", "Use a larger alpha or another learning_rate"
+                else:
+                    rate = f" at a base step size of {eta:.3g}"
+                    remedy = f"Use a smaller eta0 (now {self.eta0!r})"
                 raise DivergenceError(
                     f"Training diverged at epoch {progress.epochs}: the loss blew "
                     "up (to inf/NaN, or 1e4 times the loss of the all-zero model "
-                    "and of the starting model) "
-                    f"at a base step size of {eta:.3g}. {remedy}, or scale the data "
-                    "(e.g. StandardScaler); the model was left as it was before "
-                    "this call."
+                    f"and of the starting model){rate}. {remedy}, or scale the "
+                    "data (e.g. StandardScaler); the model was left as it was "
+                    "before this call."
                 )
             objective = loss_sum / sw_sum + self._objective_penalty(progress.theta, d, k,
                                                                     theta0)
@@ -777,6 +779,12 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 f"early_stopping: validation_fraction={self.validation_fraction} "
                 f"of {Y.shape[0]} samples leaves an empty training set or fewer "
                 f"than {min_val} validation samples."
+            )
+        if not np.any(sw[val] > 0):
+            raise ValueError(
+                f"early_stopping: the {val.shape[0]} validation samples all have "
+                "weight 0, so they cannot score the model; use another "
+                "random_state or validation_fraction, or fewer zero weights."
             )
         validation = (X[val], y[val], sw[val])
         return X[train], y[train], Y[train], sw[train], validation

@@ -287,7 +287,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         classes : array-like of shape (n_classes,), default=None
-            All the classes; required on the first call, ignored after.
+            All the classes; required on the first call; later calls may omit
+            it, or must pass the same classes (else ValueError).
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns

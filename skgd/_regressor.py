@@ -199,10 +199,15 @@ class GDRegressor(RegressorMixin, BaseGD):
         # step whatever the gradient's scale: on targets of standard
         # deviation s the coefficients are s times larger, and so the steps
         # (the fit of c * y is then c times the fit of y, up to epsilon)
+        # (a first partial_fit chunk of one row, or constant targets, has no
+        # spread: then their root mean square is the only scale at hand)
         mean = np.average(Y, axis=0, weights=sw)
         variance = np.average((Y - mean) ** 2, axis=0, weights=sw)
-        scale = float(np.sqrt(np.mean(variance, dtype=np.float64)))
-        return scale if 0.0 < scale < np.inf else 1.0
+        for spread in (variance, np.average(Y ** 2, axis=0, weights=sw)):
+            scale = float(np.sqrt(np.mean(spread, dtype=np.float64)))
+            if 0.0 < scale < np.inf:
+                return scale
+        return 1.0
 
     def _sample_weight(self, y, sample_weight, X, encoding, partial, soft=None):
         # given weights stay float64 until BaseGD rescales them into X's dtype

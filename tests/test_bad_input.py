@@ -578,3 +578,20 @@ def test_layout_gives_the_model_of_a_float64_array(Estimator, layout, tmp_path):
     check(model.partial_fit(Xl, y).coef_, reference.partial_fit(X, y).coef_)
     if isinstance(Xl, np.ndarray):
         np.testing.assert_array_equal(np.asarray(Xl), X)  # input left untouched
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_validation_split_of_zero_weights_is_a_clear_error(Estimator):
+    # one row of weight: wherever the split puts it, the other part is all
+    # zeros, which must fail before any work with a message that says so
+    # (not "weights must contain at least one non-zero number" from
+    # sklearn.metrics after an epoch)
+    messages = set()
+    for row in range(0, 40, 4):
+        sw = np.zeros(40)
+        sw[row] = 1.0
+        with pytest.raises(ValueError) as error:
+            Estimator(early_stopping=True, **FAST).fit(
+                X, Y[Estimator], sample_weight=sw)
+        messages.add("validation samples all have weight 0" in str(error.value))
+    assert True in messages  # the row landed in training at least once

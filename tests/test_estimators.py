@@ -626,6 +626,11 @@ def test_auto_eta0_of_adaptive_rules_follows_the_targets_scale(diabetes, solver)
     scaled = GDRegressor(**params).fit(X, 1e6 * y + 3e6)
     np.testing.assert_allclose(scaled.coef_, 1e6 * unit.coef_, rtol=1e-5)
     assert scaled.score(X, 1e6 * y + 3e6) > 0.45  # Ridge: 0.52
+    # a stream whose first chunk is one row (no spread) takes the targets'
+    # root mean square instead of falling back to 1
+    first = GDRegressor(solver=solver, random_state=0).partial_fit(X[:1], 1e6 * y[:1])
+    base = 0.1 if solver == "adagrad" else 0.01
+    np.testing.assert_allclose(first._progress.eta, base * abs(1e6 * y[0]), rtol=1e-12)
     # the classifier's base rate is unchanged
     clf = GDClassifier(solver=solver, learning_rate="constant", max_iter=1, tol=None)
     assert clf.fit(X, y > 0)._progress.eta == (0.1 if solver == "adagrad" else 0.01)

@@ -327,8 +327,8 @@ def test_adaptive_full_batch_returns_its_best_iterate_not_a_worse_one():
 def test_divergence_under_optimal_does_not_suggest_eta0():
     # "optimal" steps 1 / (alpha (t0 + t)) whatever eta0 is
     X, y = _data(GDClassifier)
-    with pytest.raises(DivergenceError, match="Use a larger alpha or another "
-                                              "learning_rate, or scale the data"):
+    with pytest.raises(DivergenceError, match=r"starting model\)\. Use a larger alpha "
+                                              "or another learning_rate, or scale"):
         GDClassifier(loss="squared_hinge", penalty=None, solver="sgd", batch_size=1,
                      learning_rate="optimal", max_iter=5, tol=None).fit(X * 1e3, y)
 

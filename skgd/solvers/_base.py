@@ -88,7 +88,8 @@ class BaseSolver(BaseEstimator):
         return 0.01
 
     def hyper(self):
-        """Hyper-parameters as the float64 array ``update`` receives."""
+        """Hyper-parameters as a float64 array (at most 8), in the order
+        ``update`` reads them; it receives them as a tuple of 8 floats."""
         return np.zeros(0, dtype=np.float64)
 
     def init_state(self, n_params, dtype):
