@@ -640,6 +640,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
         # is that of its first iterate, so the best is the snapshot taken
         # before its epoch; a validation score is that of the epoch's last
         # iterate, the next epoch's snapshot (``best_is_next`` until taken)
+        # (tracked only then: a kept snapshot is one more copy of the
+        # weights and state in memory)
+        track_best = stop_rules and schedule.backtracks and batch == n
         best, best_quality, best_is_next = None, np.inf, False
         orders = epoch_orders(n, shuffle, rng)
         while epochs_left > 0:
@@ -719,7 +722,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                 improved = objective <= best_loss - self.tol
                 best_loss = min(best_loss, objective)
             quality = -score if validation is not None else objective
-            if quality < best_quality:
+            if track_best and quality < best_quality:
                 best_quality = quality
                 if validation is None:
                     best = snapshot
@@ -734,8 +737,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                     converged = True
                     break
                 progress.eta, no_improvement = new_eta, 0
-        if (stop_rules and self.tol is not None and schedule.backtracks
-                and batch == n and best is not None and quality > best_quality
+        if (track_best and self.tol is not None and best is not None
+                and quality > best_quality
                 + max(self.tol, _RESUME_MARGIN * abs(best_quality))):
             # the full batch ended clearly worse than its best iterate (a rate
             # too large for the data: the loss grew without blowing up, or
