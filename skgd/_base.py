@@ -650,7 +650,10 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             order = next(orders)
             eta = schedule.epoch_eta(progress.eta, progress.epochs)
             previous = checkpoint
-            snapshot = original if original is not None else progress.copy()
+            # the epoch's start, for "adaptive" to go back to (other schedules
+            # never do: no copy of the weights and state each epoch)
+            snapshot = (None if not schedule.backtracks
+                        else original if original is not None else progress.copy())
             original = None
             checkpoint = ((snapshot, len(scores), best_loss, best_score,
                            no_improvement) if schedule.backtracks else None)
