@@ -176,8 +176,8 @@ FITTED_CASES = [
      ValueError, "Expected 2D array"),
     ("nested solver parameter on a solver name",
      lambda m, y: m.set_params(solver__beta_1=0.95),
-     ValueError, r"Cannot set 'solver__beta_1': solver is the name 'adam'. Give "
-                 r"solver as an object \(e.g. solver=Adam"),
+     ValueError, (r"Cannot set 'solver__beta_1': solver is the name 'adam'. Give "
+                  r"solver as an object \(e.g. solver=Adam")),
     ("nested schedule parameter on a schedule name",
      lambda m, y: m.set_params(learning_rate__power_t=0.3),
      ValueError, r"Cannot set 'learning_rate__power_t': learning_rate is the name"),
