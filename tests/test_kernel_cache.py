@@ -1,11 +1,17 @@
-"""The stale-cache guard: an edited kernel source drops skgd's Numba cache."""
+"""skgd's Numba cache: an edited kernel source drops it, and a process with a
+warm cache loads the kernels without Numba's registries."""
 
 import hashlib
+import json
 import os
+import subprocess
+import sys
+import textwrap
 
+import numpy as np
 import pytest
 
-from skgd._kernels import _cache
+from skgd._kernels import _cache, _jit
 
 
 def _package(tmp_path):
@@ -75,3 +81,74 @@ def test_the_folder_names_are_numbas():
     source = _cache._PACKAGE / "solvers" / "_adam.py"
     expected = _CacheLocator.get_suitable_cache_subpath(str(source))
     assert _cache._cache_folders("/cache")[1].name == expected
+
+
+# every kind of kernel the estimators call: dense and CSR mini-batch (Adam),
+# batch_size=1 on CSR and dense, the full batch, one-vs-rest in threads
+FITS_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np, scipy.sparse as sp
+    from skgd import GDClassifier, GDRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 5)
+    y = (X[:, 0] > 0).astype(int)
+    y3 = np.digitize(X[:, 1], [-0.5, 0.5])
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    short = dict(random_state=0, max_iter=3, tol=None)
+    models = [
+        GDClassifier(**short).fit(X, y),
+        GDClassifier(**short).fit(Xs, y),
+        GDClassifier(solver="sgd", batch_size=1, **short).fit(Xs, y),
+        GDRegressor(solver="sgd", batch_size=1, **short).fit(X, X[:, 0]),
+        GDRegressor(batch_size="full", **short).fit(X, X[:, 0]),
+        GDClassifier(n_jobs=2, **short).fit(X, y3),
+    ]
+    # modules that only the refresh of Numba's registries imports
+    refreshed = [name in sys.modules for name in
+                 ("numba.typed.typeddict", "numba.np.polynomial.polynomial_core")]
+    # compiling afterwards (Numba's compiler refreshes for itself) still works
+    import numba
+    compiled = numba.njit(lambda a: a.sum() + 1)(np.ones(3))
+    again = GDClassifier(**short).fit(X, y).coef_
+    print(json.dumps({"coefs": [m.coef_.ravel().tolist() for m in models],
+                      "refreshed": refreshed, "compiled": compiled,
+                      "again": again.ravel().tolist()}))
+""")
+
+
+def _run_fits():
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", FITS_SCRIPT],
+                         capture_output=True, text=True, timeout=600)
+    # a symbol missing at the link would abort the process, not raise
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_warm_cache_loads_kernels_without_numbas_registries():
+    first = _run_fits()  # compiles what the cache lacks, or loads it
+    second = _run_fits()  # loads every kernel from the cache
+    assert second["coefs"] == first["coefs"]
+    assert second["again"] == second["coefs"][0]
+    assert second["compiled"] == 4.0
+    if _jit.LOADS_WITHOUT_REFRESH:
+        assert second["refreshed"] == [False, False]
+    else:  # a Numba newer than the last one checked keeps its own loading
+        assert second["refreshed"] == [True, True]
+
+
+def test_kernels_use_the_lean_cache_and_user_functions_keep_numbas():
+    import numba
+    from numba.core.caching import FunctionCache
+
+    from skgd._kernels.epoch import run_epoch, run_epoch_custom
+
+    expected = _jit._CacheLoadedWithoutRefresh if _jit.LOADS_WITHOUT_REFRESH else FunctionCache
+    assert type(run_epoch._cache) is expected
+    assert not isinstance(run_epoch_custom._cache, FunctionCache)  # cache=False
+    # decorated only, never called: nothing compiles or is written
+    assert type(numba.njit(cache=True)(_user_function)._cache) is FunctionCache
+
+
+def _user_function(a):
+    return a

@@ -11,9 +11,9 @@ each kernel has one specialisation per float dtype.
 """
 
 import numpy as np
-from numba import njit
 
 from ._config import NJIT, NJIT_INLINE
+from ._jit import njit  # numba.njit, its cache loading leaner
 from .losses import MULTINOMIAL, row_loss, scalar_loss
 from .prefetch import prefetch_csr_row, prefetch_dense_row
 from .updates import apply_step

@@ -17,9 +17,9 @@ modified Huber branches) are those of scikit-learn's ``_sgd_fast`` so that
 """
 
 import numpy as np
-from numba import njit
 
 from ._config import NJIT_INLINE
+from ._jit import njit  # numba.njit, its cache loading leaner
 
 LOG = 0
 MULTINOMIAL = 1

@@ -13,11 +13,11 @@ faults and never changes a result.
 
 import numpy as np
 from llvmlite import ir
-from numba import njit
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from ._config import NJIT_INLINE
+from ._jit import njit  # numba.njit, its cache loading leaner
 
 # Two stages (positions ahead of the row being worked on): a row's lines are
 # first requested into L2 (prefetcht2) FAR_DISTANCE rows ahead, then into L1

@@ -11,9 +11,9 @@ see :func:`_outputs_epoch`.
 """
 
 import numpy as np
-from numba import njit
 
 from ._config import NJIT
+from ._jit import njit  # numba.njit, its cache loading leaner
 from .epoch import step_size
 from .losses import row_loss, scalar_loss
 from .prefetch import prefetch_csr_row, prefetch_dense_row

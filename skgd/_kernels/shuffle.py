@@ -9,9 +9,10 @@ SplitMix64 stream shuffles a buffer kept across epochs, in ~0.5 ms.
 """
 
 import numpy as np
-from numba import njit, uint64
+from numba import uint64
 
 from ._config import NJIT
+from ._jit import njit  # numba.njit, its cache loading leaner
 
 # SplitMix64 (Steele, Lea & Flood 2014), the seeding generator of xoshiro:
 # full period 2**64 and passes BigCrush, more than a row order needs

@@ -14,7 +14,6 @@ gradient, state) rather than on three arrays: see ``_work_arrays``.
 """
 
 import numpy as np
-from numba import njit
 
 from ..solvers._adam import (
     adam_bias,
@@ -23,6 +22,7 @@ from ..solvers._adam import (
     adam_step_skip_shrink,
 )
 from ._config import NJIT, NJIT_INLINE
+from ._jit import njit  # numba.njit, its cache loading leaner
 from .epoch import step_size
 from .losses import row_loss
 from .prefetch import prefetch_csr_row, prefetch_to_l2

@@ -6,8 +6,6 @@ a jitted function as an argument recompiles in every new process, while an
 integer code keeps the kernel loadable from Numba's on-disk cache.
 """
 
-from numba import njit
-
 import numpy as np
 
 from ..solvers._adagrad import adagrad_skip, adagrad_update
@@ -20,6 +18,7 @@ from ..solvers._rmsprop import (rmsprop_skip, rmsprop_skip_shrink, rmsprop_skip_
                                 rmsprop_update)
 from ..solvers._sgd import sgd_update
 from ._config import NJIT, NJIT_INLINE
+from ._jit import njit  # numba.njit, its cache loading leaner
 from .prefetch import prefetch
 
 SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4
