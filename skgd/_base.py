@@ -749,7 +749,7 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             # be far worse than where training started
             what = "validation score" if validation is not None else "objective"
             warnings.warn(
-                f"Training ended with a {what} clearly worse than its best epoch's "
+                f"Training ended with its {what} clearly worse than its best epoch's "
                 f"({abs(quality):.6g} against {abs(best_quality):.6g}); the best "
                 "iterate is kept. The rate may be too large for the data: use a "
                 "smaller eta0 or scale the data (e.g. StandardScaler).",

@@ -26,6 +26,8 @@ from numba.core.caching import FunctionCache
 from numba.core.runtime import nrt
 
 # the newest Numba minor version whose cache loading this was checked with
+# (``FunctionCache.load_overload`` reads the same in 0.59, the oldest skgd
+# supports, where tests/test_kernel_cache.py passes too)
 _NEWEST_CHECKED = (0, 68)
 
 
@@ -50,9 +52,16 @@ class _CacheLoadedWithoutRefresh(FunctionCache):
 def njit(**options):
     """``numba.njit(**options)``; with ``cache=True`` its cached overloads
     load without refreshing Numba's registries (see the module docstring)."""
+    options = dict(options)
+    cache = options.pop("cache", False)
+
     def decorate(func):
         dispatcher = numba.njit(**options)(func)
-        if LOADS_WITHOUT_REFRESH and type(dispatcher._cache) is FunctionCache:
+        if cache and LOADS_WITHOUT_REFRESH:
+            # what numba.njit(cache=True) does (Dispatcher.enable_caching),
+            # with the subclass: one cache object, its locator found once
             dispatcher._cache = _CacheLoadedWithoutRefresh(dispatcher.py_func)
+        elif cache:
+            dispatcher.enable_caching()
         return dispatcher
     return decorate
