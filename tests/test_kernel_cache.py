@@ -104,9 +104,11 @@ FITS_SCRIPT = textwrap.dedent("""
         GDRegressor(batch_size="full", **short).fit(X, X[:, 0]),
         GDClassifier(n_jobs=2, **short).fit(X, y3),
     ]
-    # modules that only the refresh of Numba's registries imports
+    # modules that only the refresh of Numba's registries imports (and
+    # Numba's np.empty / np.zeros, which the kernels do not call)
     refreshed = [name in sys.modules for name in
-                 ("numba.typed.typeddict", "numba.np.polynomial.polynomial_core")]
+                 ("numba.typed.typeddict", "numba.np.polynomial.polynomial_core",
+                  "numba.np.arrayobj")]
     # compiling afterwards (Numba's compiler refreshes for itself) still works
     import numba
     compiled = numba.njit(lambda a: a.sum() + 1)(np.ones(3))
@@ -132,9 +134,9 @@ def test_a_warm_cache_loads_kernels_without_numbas_registries():
     assert second["again"] == second["coefs"][0]
     assert second["compiled"] == 4.0
     if _jit.LOADS_WITHOUT_REFRESH:
-        assert second["refreshed"] == [False, False]
+        assert second["refreshed"] == [False, False, False]
     else:  # a Numba newer than the last one checked keeps its own loading
-        assert second["refreshed"] == [True, True]
+        assert second["refreshed"] == [True, True, True]
 
 
 def test_kernels_use_the_lean_cache_and_user_functions_keep_numbas():
@@ -152,3 +154,65 @@ def test_kernels_use_the_lean_cache_and_user_functions_keep_numbas():
 
 def _user_function(a):
     return a
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.int64])
+def test_kernel_allocations_match_numpys(dtype):
+    import numba
+
+    from skgd._kernels.alloc import empty, zeros
+
+    @numba.njit
+    def allocate(template, n, m):
+        column = zeros(n, template.dtype)
+        table = zeros((n, m), template.dtype)
+        scratch = empty((n, m), template.dtype)
+        counts = empty(np.int32(n), np.int64)
+        for i in range(n):
+            for j in range(m):
+                scratch[i, j] = i * m + j
+        return column, table, scratch, counts
+
+    column, table, scratch, counts = allocate(np.ones(1, dtype=dtype), 5, 3)
+    for array, shape, kind in ((column, (5,), dtype), (table, (5, 3), dtype),
+                               (scratch, (5, 3), dtype), (counts, (5,), np.int64)):
+        assert array.shape == shape and array.dtype == kind
+        assert array.flags["C_CONTIGUOUS"] and array.flags["OWNDATA"] is False
+        assert array.ctypes.data % 32 == 0  # Numba's alignment for its arrays
+    assert not column.any() and not table.any()
+    np.testing.assert_array_equal(scratch, np.arange(15).reshape(5, 3))
+    assert scratch.strides == (3 * scratch.itemsize, scratch.itemsize)
+
+
+ALLOCATION_CHURN = textwrap.dedent("""
+    import numba, numpy as np
+    from numba.core.runtime import rtsys
+    from skgd._kernels.alloc import empty, zeros
+
+    @numba.njit
+    def churn(n):
+        total = 0.0
+        for _ in range(100):
+            a = zeros(n, np.float64)
+            b = empty((n, 2), np.float64)
+            b[0, 0] = 1.0
+            total += a[0] + b[0, 0]
+        return total
+
+    churn(4)  # compiled
+    before = rtsys.get_allocation_stats()
+    assert churn(4) == 100.0
+    after = rtsys.get_allocation_stats()
+    print(after.mi_alloc - before.mi_alloc, after.mi_free - before.mi_free)
+""")
+
+
+def test_kernel_allocations_are_freed():
+    # Numba counts its runtime's allocations only with NUMBA_NRT_STATS set
+    # before it starts: a process of its own
+    env = dict(os.environ, NUMBA_NRT_STATS="1")
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", ALLOCATION_CHURN],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    allocated, freed = map(int, out.stdout.split())
+    assert allocated == freed == 200

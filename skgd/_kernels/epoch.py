@@ -14,6 +14,7 @@ import numpy as np
 
 from ._config import NJIT, NJIT_INLINE
 from ._jit import njit  # numba.njit, its cache loading leaner
+from .alloc import empty, zeros
 from .losses import MULTINOMIAL, row_loss, scalar_loss
 from .prefetch import prefetch_csr_row, prefetch_dense_row
 from .updates import apply_step
@@ -130,11 +131,14 @@ def trainable_columns(frozen, d):
     ``columns`` with one spare entry past ``n`` (for
     :func:`~skgd._kernels.updates.apply_step`'s intercepts)."""
     if frozen.shape[0] == 0:
-        return np.arange(d + 1), d
+        columns = empty(d + 1, np.int64)
+        for j in range(d + 1):
+            columns[j] = j
+        return columns, d
     n = 0
     for j in range(d):
         n += not frozen[j]
-    columns = np.empty(n + 1, dtype=np.int64)
+    columns = empty(n + 1, np.int64)
     n = 0
     for j in range(d):
         if not frozen[j]:
@@ -201,9 +205,9 @@ def _run_epoch(update, X, data, indices, indptr, sparse, Y, sw, order,
     discards ``theta`` and ``state``.
     """
     n = order.shape[0]
-    grad = np.zeros(theta.shape[0], dtype=theta.dtype)
-    p = np.zeros(k, dtype=theta.dtype)
-    dloss = np.zeros(k, dtype=theta.dtype)
+    grad = zeros(theta.shape[0], theta.dtype)
+    p = zeros(k, theta.dtype)
+    dloss = zeros(k, theta.dtype)
     columns, n_columns = trainable_columns(frozen, d)
     # stochastic batches take the cumulative L1 penalty (see apply_step)
     cumulative = l1 > 0.0 and batch_size < n
@@ -244,12 +248,12 @@ def rows_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop, t
     be computed on several threads into separate buffers. The full batch
     reads its rows in order, so nothing is prefetched."""
     k = Y.shape[1]
-    dloss = np.zeros(k, dtype=theta.dtype)
+    dloss = zeros(k, theta.dtype)
     if k == 1 and loss_code != MULTINOMIAL:
         return _one_output_gradient(X, data, indices, indptr, sparse, Y, sw, order,
                                     start, stop, theta, d, loss_code, loss_param,
                                     inv_norm, grad, dloss)
-    p = np.zeros(k, dtype=theta.dtype)
+    p = zeros(k, theta.dtype)
     return batch_gradient(X, data, indices, indptr, sparse, Y, sw, order, start, stop,
                           theta, d, loss_code, loss_param, inv_norm, grad, p, dloss,
                           False)
@@ -275,8 +279,8 @@ full_batch_step_custom = njit(**dict(NJIT, cache=False))(_full_batch_step)
 def zero_model_loss(Y, sw, loss_code, loss_param):
     """Weighted mean loss of the model that predicts 0 for every output."""
     k = Y.shape[1]
-    p = np.zeros(k)
-    dloss = np.zeros(k)
+    p = zeros(k, np.float64)
+    dloss = zeros(k, np.float64)
     total = 0.0
     weight = 0.0
     for r in range(Y.shape[0]):

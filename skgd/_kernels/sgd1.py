@@ -14,6 +14,7 @@ import numpy as np
 
 from ._config import NJIT
 from ._jit import njit  # numba.njit, its cache loading leaner
+from .alloc import empty, zeros
 from .epoch import step_size
 from .losses import row_loss, scalar_loss
 from .prefetch import prefetch_csr_row, prefetch_dense_row
@@ -34,11 +35,13 @@ def _run_epoch_sgd1(X, data, indices, indptr, sparse, Y, sw, order, theta,
                                  schedule, eta0, power_t, optimal_init, alpha, mean_sw,
                                  loss_limit)
     # the multinomial loss couples the outputs: one loss, one limit
-    totals = np.zeros(1)
+    totals = zeros(1, np.float64)
+    limits = empty(1, np.float64)
+    limits[0] = loss_limit
     if not _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta,
                           counters, d, k, fit_intercept, loss_code, loss_param, l2,
                           schedule, eta0, power_t, optimal_init, alpha, mean_sw, True,
-                          np.full(1, loss_limit), totals):
+                          limits, totals):
         return np.inf  # the caller discards theta
     return totals[0]
 
@@ -120,8 +123,8 @@ def _outputs_epoch(X, data, indices, indptr, sparse, Y, sw, order, theta, counte
     be discarded and ``counters`` are left as they were), True otherwise."""
     n = order.shape[0]
     # float64, as _one_output_epoch's scalars, also for float32 data
-    p = np.zeros(k)
-    dloss = np.zeros(k)
+    p = zeros(k, np.float64)
+    dloss = zeros(k, np.float64)
     inv_mean_sw = 1.0 / mean_sw
     scale = 1.0
     t = counters[0]

@@ -23,6 +23,7 @@ from ..solvers._adam import (
 )
 from ._config import NJIT, NJIT_INLINE
 from ._jit import njit  # numba.njit, its cache loading leaner
+from .alloc import empty, zeros
 from .epoch import step_size
 from .losses import row_loss
 from .prefetch import prefetch_csr_row, prefetch_to_l2
@@ -101,13 +102,13 @@ def _work_arrays(theta, state, packed):
     it)."""
     n_slots = state.shape[1]
     if packed:
-        work = np.empty((theta.shape[0], _record_width(n_slots)), dtype=theta.dtype)
+        work = empty((theta.shape[0], _record_width(n_slots)), theta.dtype)
         for i in range(theta.shape[0]):
             work[i, 0] = theta[i]
             for s in range(n_slots):
                 work[i, 2 + s] = state[i, s]
         return work[:, 0], work[:, 1], work[:, 2:2 + n_slots]
-    return theta, np.empty(theta.shape[0], dtype=theta.dtype), state
+    return theta, empty(theta.shape[0], theta.dtype), state
 
 
 @njit(**NJIT_INLINE)
@@ -243,15 +244,17 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     n_steps = (n + batch_size - 1) // batch_size
     # stochastic batches take the cumulative L1 penalty (see apply_step)
     cumulative = l1 > 0.0 and batch_size < n
-    lam = np.zeros(n_steps + 1)
-    G = np.ones(n_steps + 1)
-    h = np.zeros(n_steps + 1)
+    lam = zeros(n_steps + 1, np.float64)
+    G = empty(n_steps + 1, np.float64)
+    for i in range(n_steps + 1):
+        G[i] = 1.0
+    h = zeros(n_steps + 1, np.float64)
     # row k: the rule's powers for k skipped steps, filled as the steps come
-    table = np.zeros((n_steps + 1, SKIP_TABLE_WIDTH))
+    table = zeros((n_steps + 1, SKIP_TABLE_WIDTH), np.float64)
     table[0, :2] = 1.0  # no skip: what adam_step_skip_shrink reads for k = 0
     # Adam in place: the bias terms of each step, for the updates it defers;
     # the columns with last[j] > flushed hold one
-    step_bias = np.zeros((n_steps + 1, 2))
+    step_bias = zeros((n_steps + 1, 2), np.float64)
     flushed = np.int64(0)  # not the literal 0: one signature for _adam_in_place
     # last[j]: the step column j is current to; u while it waits for step
     # u's update (so it also marks the columns a batch touches). int32: it
@@ -260,7 +263,7 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
     if n_steps > _MAX_STEPS:
         raise ValueError("More than 2**31 - 1 mini-batches in an epoch: "
                          "use a larger batch_size.")
-    last = np.zeros(d, dtype=np.int32)
+    last = zeros(d, np.int32)
     nnz = 0
     for pos in range(n):
         nnz += np.int64(indptr[order[pos] + 1]) - np.int64(indptr[order[pos]])
@@ -275,16 +278,15 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         max_row = max(max_row, np.int64(indptr[r + 1]) - np.int64(indptr[r]))
     # the columns a batch touches and the step each was current to (also
     # the blocks of a flush), with a spare entry for apply_step's intercepts
-    touched = np.empty(min(d, max(max_row * batch_size, _FLUSH_BLOCK)) + 1,
-                       dtype=np.int64)
-    since = np.empty(touched.shape[0], dtype=np.int64)
+    touched = empty(min(d, max(max_row * batch_size, _FLUSH_BLOCK)) + 1, np.int64)
+    since = empty(touched.shape[0], np.int64)
     # the gradient is not zeroed up front (d can be millions, a batch touches
     # a few hundred columns): a column's slots are cleared when a batch first
     # touches it
     for c in range(k):
         grad[c * (d + 1) + d] = 0.0
-    p = np.zeros(k, dtype=theta.dtype)
-    dloss = np.zeros(k, dtype=theta.dtype)
+    p = zeros(k, theta.dtype)
+    dloss = zeros(k, theta.dtype)
     total = 0.0
     u = 0
     t = counters[0]
