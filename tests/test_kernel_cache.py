@@ -121,7 +121,7 @@ FITS_SCRIPT = textwrap.dedent("""
 
 def _run_fits():
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", FITS_SCRIPT],
-                         capture_output=True, text=True, timeout=600)
+                         check=False, capture_output=True, text=True, timeout=600)
     # a symbol missing at the link would abort the process, not raise
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -145,7 +145,8 @@ def test_kernels_use_the_lean_cache_and_user_functions_keep_numbas():
 
     from skgd._kernels.epoch import run_epoch, run_epoch_custom
 
-    expected = _jit._CacheLoadedWithoutRefresh if _jit.LOADS_WITHOUT_REFRESH else FunctionCache
+    lean = _jit.LOADS_WITHOUT_REFRESH
+    expected = _jit._CacheLoadedWithoutRefresh if lean else FunctionCache
     assert type(run_epoch._cache) is expected
     assert not isinstance(run_epoch_custom._cache, FunctionCache)  # cache=False
     # decorated only, never called: nothing compiles or is written
@@ -212,7 +213,8 @@ def test_kernel_allocations_are_freed():
     # before it starts: a process of its own
     env = dict(os.environ, NUMBA_NRT_STATS="1")
     out = subprocess.run([sys.executable, "-W", "ignore", "-c", ALLOCATION_CHURN],
-                         capture_output=True, text=True, timeout=300, env=env)
+                         check=False, capture_output=True, text=True, timeout=300,
+                         env=env)
     assert out.returncode == 0, out.stderr[-3000:]
     allocated, freed = map(int, out.stdout.split())
     assert allocated == freed == 200
