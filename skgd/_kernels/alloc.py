@@ -74,26 +74,24 @@ def _allocate(context, builder, signature, args, fill_zeros):
     return array._getvalue()  # a new reference, as np.empty's
 
 
-@intrinsic
-def empty(typingctx, shape, dtype):
-    """``np.empty(shape, dtype)`` (see the module docstring)."""
+def _typed_allocation(shape, dtype, fill_zeros):
+    """An intrinsic's typing result: its signature and code, or None."""
     array_type = _array_type(shape, dtype)
     if array_type is None:
         return None
 
     def codegen(context, builder, signature, args):
-        return _allocate(context, builder, signature, args, fill_zeros=False)
+        return _allocate(context, builder, signature, args, fill_zeros)
     return array_type(shape, dtype), codegen
+
+
+@intrinsic
+def empty(typingctx, shape, dtype):
+    """``np.empty(shape, dtype)`` (see the module docstring)."""
+    return _typed_allocation(shape, dtype, fill_zeros=False)
 
 
 @intrinsic
 def zeros(typingctx, shape, dtype):
     """``np.zeros(shape, dtype)`` (see the module docstring)."""
-    array_type = _array_type(shape, dtype)
-    if array_type is None:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return _allocate(context, builder, signature, args, fill_zeros=True)
-    return array_type(shape, dtype), codegen
-
+    return _typed_allocation(shape, dtype, fill_zeros=True)
