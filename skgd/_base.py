@@ -609,7 +609,8 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
                                     stop_rules)
             except _StartAboveBlowUpLimit:
                 # the limit now allows for the start (EpochRunner.allow_start):
-                # run the call again from the start, with the same shuffles
+                # run the call again from the start (with the same shuffles
+                # when random_state is an integer)
                 return self._epochs(runner, progress,
                                     check_random_state(self.random_state), shuffle,
                                     batch, schedule, sw_sum, d, k, theta0, max_epochs,

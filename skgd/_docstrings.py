@@ -41,10 +41,11 @@ or BaseSolver, default="adam"
     eta0 : float > 0 or "auto", default="auto"
         Initial (base) learning rate. ``"auto"`` asks the solver: Adam and
         RMSprop use 0.01, AdaGrad 0.1 (for a regressor, times the targets'
-        standard deviation: their steps ignore the gradient's scale); SGD uses ``1 / L`` for the squared
-        losses (``L`` bounds one row's curvature: loss smoothness x largest
-        squared row norm + ``alpha``, as scikit-learn's SAG), so plain SGD is
-        stable even on unscaled data, and 0.3 for losses with bounded
+        standard deviation: their steps ignore the gradient's scale); SGD
+        uses ``1 / L`` for the squared losses (``L`` bounds one row's
+        curvature: loss smoothness x largest squared row norm + ``alpha``,
+        as scikit-learn's SAG), so plain SGD is stable even on unscaled
+        data, and 0.3 for losses with bounded
         derivatives (log, hinge, Huber, ...), which cannot diverge; momentum
         uses ``(1 - momentum)`` times SGD's step. Note that scikit-learn's SGD
         default schedule ``"optimal"`` ignores ``eta0``.
