@@ -45,10 +45,10 @@ or BaseSolver, default="adam"
         uses ``1 / L`` for the squared losses (``L`` bounds one row's
         curvature: loss smoothness x largest squared row norm + ``alpha``,
         as scikit-learn's SAG), so plain SGD is stable even on unscaled
-        data, and 0.3 for losses with bounded
-        derivatives (log, hinge, Huber, ...), which cannot diverge; momentum
-        uses ``(1 - momentum)`` times SGD's step. Note that scikit-learn's SGD
-        default schedule ``"optimal"`` ignores ``eta0``.
+        data, and 0.3 for losses with bounded derivatives (log, hinge,
+        Huber, ...), which cannot diverge; momentum uses ``(1 - momentum)``
+        times SGD's step. Note that scikit-learn's SGD default schedule
+        ``"optimal"`` ignores ``eta0``.
 
     power_t : float, default=0.25
         Exponent of the ``"invscaling"`` schedule.
