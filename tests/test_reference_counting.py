@@ -85,7 +85,7 @@ def _catch_up_columns(copies):
     def columns(theta, state, table, order):
         n = order.shape[0]
         hyper = (0.9, 0.999, 1e-8, 0.0)
-        constants = (1.0, 1.0, 1.0, 1.0)
+        constants = (1.0, 1.0, 1.0, 1.0, 0.0)
         resting = 0
         for q in range(n):
             updates._prefetch_ahead(theta, state, order, q, n, 0, 0)

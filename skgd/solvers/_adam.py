@@ -106,14 +106,18 @@ def adam_skip(theta, state, i, hyper, table, k, lr, inv_bias_1, inv_sqrt_bias_2)
 
 @njit(**NJIT_INLINE)
 def adam_shrink_constants(hyper, t):
-    """What :func:`adam_skip_shrink` needs of step ``t``, once a call:
-    the bias terms (:func:`adam_bias`), ``v``'s slot (2, AMSGrad's maximum,
-    which is at least ``v``, or 1) and ``v``'s weight (0 with ``beta_2 =
-    0`` without AMSGrad: ``v`` is 0 once skipped, as in :func:`adam_skip`)."""
+    """What :func:`adam_skip_shrink` and :func:`adam_step_skip_shrink` need
+    of step ``t``, once a call: the bias terms (:func:`adam_bias`), ``v``'s
+    slot (2, AMSGrad's maximum, which is at least ``v``, or 1), ``v``'s
+    weight (0 with ``beta_2 = 0`` without AMSGrad: ``v`` is 0 once skipped,
+    as in :func:`adam_skip`) and the weight of the slot's old value in the
+    running maximum (1 with AMSGrad, else 0: the slot is then ``v``'s
+    own)."""
     inv_bias_1, inv_sqrt_bias_2 = adam_bias(hyper, t)
     amsgrad = hyper[3] != 0.0
     v_keep = 0.0 if hyper[1] == 0.0 and not amsgrad else 1.0
-    return inv_bias_1, inv_sqrt_bias_2, 2.0 if amsgrad else 1.0, v_keep
+    return (inv_bias_1, inv_sqrt_bias_2, 2.0 if amsgrad else 1.0, v_keep,
+            1.0 if amsgrad else 0.0)
 
 
 @njit(**NJIT_INLINE)
@@ -131,7 +135,7 @@ def adam_skip_shrink(theta, state, i, w0, hyper, table, k, lr, dlam, l2, constan
     exactly when ``|shrunk| l2 > D`` (then ``x'`` is taken ``dlam`` toward
     zero). Scalars in, one write each out: no branch over the arrays (see
     prefetch.py)."""
-    inv_bias_1, inv_sqrt_bias_2, v_slot, v_keep = constants
+    inv_bias_1, inv_sqrt_bias_2, v_slot, v_keep, _ = constants
     m = state[i, 0]
     v = max(state[i, int(v_slot)], state[i, 1]) * v_keep
     denominator = np.sqrt(v) * inv_sqrt_bias_2 + hyper[2]
@@ -162,8 +166,11 @@ def adam_step_skip_shrink(theta, grad, state, i, w0, hyper, table, k, lr, dlam, 
     ``sqrt(v_hat)`` under step ``t``'s bias term (:func:`adam_skip_shrink`,
     whose ``constants`` these are): together ``((x D_s - P m) D - drift
     D_s) / (D_s (D + l2 dlam))``. AMSGrad's running maximum is kept without
-    a branch (its slot is 2, else 1: ``v`` itself)."""
-    inv_bias_1, inv_sqrt_bias_2, v_slot, v_keep = constants
+    a branch (its slot is 2, else 1: ``v`` itself, whose old value then
+    weighs 0 and whose new value the skip's decay overwrites). Reading the
+    slot before ``v`` is stored keeps a store and its reload off the chain
+    to the square root."""
+    inv_bias_1, inv_sqrt_bias_2, v_slot, v_keep, ams_keep = constants
     beta_1 = hyper[0]
     beta_2 = hyper[1]
     x = theta[i] - w0
@@ -171,9 +178,8 @@ def adam_step_skip_shrink(theta, grad, state, i, w0, hyper, table, k, lr, dlam, 
     grad[i] = 0.0
     m = beta_1 * state[i, 0] + (1.0 - beta_1) * g
     v = beta_2 * state[i, 1] + (1.0 - beta_2) * g * g
-    state[i, 1] = v
     slot = int(v_slot)
-    v_hat = max(state[i, slot], v)
+    v_hat = max(state[i, slot] * ams_keep, v)  # v >= 0
     state[i, slot] = v_hat
     root = np.sqrt(v_hat)
     denominator_s = root * inv_sqrt_bias_s + hyper[2]

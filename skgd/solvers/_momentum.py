@@ -55,7 +55,7 @@ def momentum_shrink_constants(hyper, t):
     mu)`` of the L2 step (padded to :func:`adam_shrink_constants`'s
     length: one tuple type for the catch-up loops)."""
     mu = hyper[0]
-    return mu if hyper[1] != 0.0 else 1.0, 1.0 / (1.0 - mu), 0.0, 0.0
+    return mu if hyper[1] != 0.0 else 1.0, 1.0 / (1.0 - mu), 0.0, 0.0, 0.0
 
 
 @njit(**NJIT_INLINE)
