@@ -29,6 +29,23 @@ def best_time(fit, repeat, *args):
     return min(times)
 
 
+def best_times(calls, repeat):
+    """Minimum wall-clock seconds of each of ``calls`` (no-argument
+    callables), run in turn ``repeat`` times: A B A B ..., not A A B B.
+
+    This host's speed drifts by 10-30% over minutes (other tenants); calls
+    timed in turn see the same spells, so their ratio drifts far less than
+    that of two blocks of repeats timed one after the other.
+    """
+    times = [[] for _ in calls]
+    for _ in range(repeat):
+        for call, own in zip(calls, times):
+            start = time.perf_counter()
+            call()
+            own.append(time.perf_counter() - start)
+    return [min(own) for own in times]
+
+
 def timed(fn, *args):
     """Seconds taken by one call of ``fn(*args)``."""
     start = time.perf_counter()

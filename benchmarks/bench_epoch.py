@@ -4,7 +4,7 @@ Runs scikit-learn's algorithm in skgd (``solver="sgd", batch_size=1``) and in
 ``SGDClassifier`` / ``SGDRegressor`` on the same data, in one process, with
 the same loss, L2 penalty, constant step, ``max_iter=5, tol=None`` and
 shuffling, and prints the per-epoch time of each (fit time / 5, the minimum
-of ``--repeat`` fits) and the ratio skgd / scikit-learn (< 1: skgd is
+of ``--repeat`` fits, skgd's and scikit-learn's timed in turn) and the ratio skgd / scikit-learn (< 1: skgd is
 faster). Numba compilation (or loading it from the on-disk cache) is timed
 apart, on tiny fits of every configuration, before any timed fit.
 
@@ -18,11 +18,12 @@ hashed text). The issue's sizes are ``--full`` (200,000 rows); the default
 """
 
 import argparse
+from functools import partial
 
 import numpy as np
 from _common import (
     add_threads_arg,
-    best_time,
+    best_times,
     dense_data,
     limit_threads,
     machine,
@@ -86,8 +87,9 @@ def main():
 
     rows = []
     for name, kind, X_, y_ in cases:
-        t_ours = best_time(ours(kind).fit, args.repeat, X_, y_) / EPOCHS
-        t_ref = best_time(reference(kind).fit, args.repeat, X_, y_) / EPOCHS
+        t_ours, t_ref = (t / EPOCHS for t in best_times(
+            [partial(ours(kind).fit, X_, y_), partial(reference(kind).fit, X_, y_)],
+            args.repeat))
         rows.append([name, t_ours, t_ref, t_ours / t_ref, f"<= {TARGET}"])
     print_table(
         f"batch_size=1 plain SGD, s per epoch (fit with max_iter={EPOCHS} / {EPOCHS}, "
@@ -102,8 +104,9 @@ def main():
     for n_jobs in (1, -1):
         clf = lambda cls: cls(loss="hinge", **dict(common, n_jobs=n_jobs),  # noqa: E731
                               **({"solver": "sgd", "batch_size": 1} if cls is GDClassifier else {}))
-        t_ours = best_time(clf(GDClassifier).fit, args.repeat, X, y_ovr) / EPOCHS
-        t_ref = best_time(clf(SGDClassifier).fit, args.repeat, X, y_ovr) / EPOCHS
+        t_ours, t_ref = (t / EPOCHS for t in best_times(
+            [partial(clf(GDClassifier).fit, X, y_ovr),
+             partial(clf(SGDClassifier).fit, X, y_ovr)], args.repeat))
         rows.append([f"hinge, dense, {args.classes} classes, n_jobs={n_jobs}", t_ours, t_ref,
                      t_ours / t_ref, f"<= {TARGET}"])
     print_table(f"one-vs-rest, batch_size=1 plain SGD, s per epoch (min of {args.repeat})",

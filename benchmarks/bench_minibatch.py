@@ -25,17 +25,20 @@ on the first ``--mlp-rows`` rows only and its time is extrapolated per row to
 the full ``rows`` (stated in the table).
 
 Numba compile / cache-load time is measured on tiny fits first and reported
-apart.
+apart. The fits compared are timed in turn (skgd's, the reference's, skgd's,
+...; ``best_times``), so that the host's drifts touch both alike.
 
     python benchmarks/bench_minibatch.py           # 50,000 rows, ~1-2 minutes
     python benchmarks/bench_minibatch.py --full    # the issue's 200,000 rows
 """
 
 import argparse
+from functools import partial
 
 from _common import (
     add_threads_arg,
     best_time,
+    best_times,
     dense_data,
     limit_threads,
     machine,
@@ -84,6 +87,12 @@ def per_epoch(model, X, y, epochs, repeat):
     return best_time(model.fit, repeat, X, y) / epochs
 
 
+def per_epoch_in_turn(models, X, y, epochs, repeat):
+    """Per-epoch times of ``models`` fitted in turn (see ``best_times``)."""
+    return [t / epochs
+            for t in best_times([partial(m.fit, X, y) for m in models], repeat)]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -113,8 +122,9 @@ def main():
 
     rows = []
     for solver in ETA0:
-        ours = per_epoch(skgd_model(solver, args.epochs), X, y, args.epochs, args.repeat)
-        ref = per_epoch(mlp_model(solver, args.epochs), X, y, args.epochs, args.repeat)
+        ours, ref = per_epoch_in_turn(
+            [skgd_model(solver, args.epochs), mlp_model(solver, args.epochs)], X, y,
+            args.epochs, args.repeat)
         rows.append([f"{solver}, dense", ours, mlp_name(solver),
                      ref, ours / ref, "<= 0.1" if solver == "adam" else "-"])
     print_table(
@@ -123,11 +133,11 @@ def main():
         ["case", "skgd", "reference", "reference s", "ratio", "target"], rows)
 
     rows = []
-    sgd_epoch = per_epoch(sgd_model(args.epochs), X_sp, y_sp, args.epochs, args.repeat)
+    sgd_epoch, *skgd_epochs = per_epoch_in_turn(
+        [sgd_model(args.epochs)] + [skgd_model(s, args.epochs) for s in ETA0], X_sp, y_sp,
+        args.epochs, args.repeat)
     n_mlp = min(args.mlp_rows, args.rows)
-    for solver in ETA0:
-        ours = per_epoch(skgd_model(solver, args.epochs), X_sp, y_sp, args.epochs,
-                         args.repeat)
+    for solver, ours in zip(ETA0, skgd_epochs):
         rows.append([f"{solver}, sparse", ours, "SGDClassifier, batch_size=1",
                      sgd_epoch, ours / sgd_epoch, "<= 1.5" if solver == "adam" else "-"])
         mlp = per_epoch(mlp_model(solver, args.epochs), X_sp[:n_mlp], y_sp[:n_mlp],

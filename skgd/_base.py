@@ -375,9 +375,9 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _validate_X_y(self, X, y, reset, dtype):
-        # X's finiteness is checked below, in the same pass over X as the
-        # squared row norms (scikit-learn's check would be a second pass:
-        # 0.016 s of a 0.11 s batch_size=1 epoch on 200,000 x 100)
+        # X's finiteness is checked below, in one pass over X with the
+        # squares (scikit-learn's check would be a second pass: 0.016 s of
+        # a 0.11 s batch_size=1 epoch on 200,000 x 100)
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=dtype, order="C", reset=reset,
             multi_output=self._multi_output, y_numeric=not self._is_classifier,
@@ -390,9 +390,16 @@ class BaseGD(BaseEstimator, metaclass=ABCMeta):
             X = X.copy()
             X.sum_duplicates()
         # finite X whose squares overflow would turn every gradient step into
-        # inf / NaN (or, with Adam's g**2, silently into no step at all)
-        if not np.isfinite(np.max(row_norms(X, squared=True), initial=0.0)):
-            values = X.data if sp.issparse(X) else X
+        # inf / NaN (or, with Adam's g**2, silently into no step at all). The
+        # sum of all squares, one BLAS dot product, is finite when every row's
+        # squared norm is (CSR 200,000 x 2**18 with 50 non-zeros a row: 1.9
+        # ms, the rows' norms 5.2 ms); only when it is not are the rows told
+        # apart from the total
+        values = X.data if sp.issparse(X) else X.reshape(-1)  # X is C-ordered
+        with np.errstate(over="ignore", invalid="ignore"):  # inf / NaN: told below
+            sum_of_squares = np.dot(values, values)
+        if (not np.isfinite(sum_of_squares)
+                and not np.isfinite(np.max(row_norms(X, squared=True), initial=0.0))):
             if not np.all(np.isfinite(values)):
                 # scikit-learn's own message ("Input X contains NaN.", ...)
                 _assert_all_finite(values, input_name="X",

@@ -285,6 +285,26 @@ def test_bad_input_raises_a_clear_error(Estimator, call, error, match):
         assert "not available for loss='hinge'" in str(info.value.__cause__)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("layout", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_of_finite_squares_are_accepted_though_their_total_overflows(
+        Estimator, layout, dtype):
+    # every row's squared norm is finite, the sum of all of them is not: the
+    # one-pass check over all squares overflows, and the rows decide
+    value = np.sqrt(np.finfo(dtype).max) / 8  # a row of 4: 1/16 of the largest
+    big = np.full((40, 4), value, dtype=dtype)
+    X_checked, _ = Estimator(**FAST)._validate_X_y(layout(big), Y[Estimator], reset=True,
+                                                   dtype=dtype)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.sum(np.square(big, dtype=dtype), dtype=dtype))
+    assert X_checked.dtype == dtype and X_checked.shape == big.shape
+    # one row of eight times that value: its own squares overflow
+    big[7] *= 8
+    with pytest.raises(ValueError, match="too large to train on"):
+        Estimator(**FAST)._validate_X_y(layout(big), Y[Estimator], reset=True, dtype=dtype)
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("Estimator, call, error, match",
                          _cases(FITTED_CASES, ESTIMATORS))

@@ -458,6 +458,25 @@ def test_partial_fit_needs_classes_first(iris):
         GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
 
 
+@pytest.mark.parametrize("labels", [
+    np.array([3, 1, 1, 7], dtype=np.int32), np.array([0, 1] * 5, dtype=np.uint8),
+    np.array([-1, 1, 1]), np.array([10**9, 2, 2]), np.array([2**63 - 1, 0], np.uint64),
+    np.array([True, False, True]), np.array(["b", "a", "b"]), np.array([3.0, 1.0, 3.0]),
+], ids=["int32", "uint8", "negative", "sparse range", "uint64", "bool", "str", "float"])
+def test_classes_are_those_of_np_unique(labels):
+    # small non-negative integers are counted, the rest hashed or sorted:
+    # the same classes_, values and dtype, and the same model either way
+    X = np.random.default_rng(0).normal(size=(labels.shape[0], 3))
+    expected = np.unique(labels)
+    fitted = GDClassifier(max_iter=2, tol=None, random_state=0).fit(X, labels)
+    assert fitted.classes_.dtype == expected.dtype
+    np.testing.assert_array_equal(fitted.classes_, expected)
+    codes = np.searchsorted(expected, labels)
+    by_code = GDClassifier(max_iter=2, tol=None, random_state=0).fit(X, codes)
+    np.testing.assert_array_equal(fitted.coef_, by_code.coef_)
+    np.testing.assert_array_equal(fitted.predict(X), expected[by_code.predict(X)])
+
+
 def test_average_is_the_mean_of_the_iterates(diabetes):
     X, y = diabetes
     params = dict(solver="sgd", batch_size=50, shuffle=False, eta0=0.05,

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+from skgd._kernels import epoch as epoch_kernels
 from skgd._kernels import losses as K
 from skgd._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 
@@ -306,3 +307,32 @@ def test_rows_gradient_matches_numpy(name, k, sparse, dtype):
     tol = 1e-12 if dtype == np.float64 else 1e-5
     assert_allclose(grad, expected, rtol=tol, atol=tol * np.abs(expected).max())
     assert_allclose(total, np.sum(sw[rows, None] * loss), rtol=tol)
+
+
+# ---------------------------------------------------------------------------
+# the all-zero model's loss (the divergence guard's reference)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, param", PARAM_CASES)
+def test_zero_model_loss_matches_reference(name, param):
+    # targets that repeat in runs and alternate (the kernel reuses the
+    # last two distinct targets' losses), and fresh ones, with -0.0 and 0.0
+    code, _, kind, _ = CASES[name]
+    rng = np.random.default_rng(7)
+    labels = {MARGIN: [-1.0, 1.0], PROBA: [0.0, 1.0], REAL: [-0.0, 0.0, 2.5]}[kind]
+    y = np.r_[rng.choice(labels, 60), rng.normal(size=20) if kind == REAL else
+              rng.choice(labels, 20), [labels[0]] * 5, [labels[-1], labels[0]] * 5]
+    sw = rng.uniform(0.5, 2.0, size=y.shape[0])
+    expected = (np.sum(sw * ref.LOSSES[name](np.zeros_like(y), y, param)[0])
+                / np.sum(sw))
+    got = epoch_kernels.zero_model_loss(y[:, None], sw, code, param)
+    assert_allclose(got, expected, rtol=1e-13)
+
+
+def test_zero_model_loss_multinomial_is_log_k():
+    # the uniform softmax: log(k) whatever the (probability) targets
+    Q = np.random.default_rng(8).dirichlet(np.ones(4), size=25)
+    sw = np.random.default_rng(9).uniform(0.5, 2.0, size=25)
+    assert_allclose(epoch_kernels.zero_model_loss(Q, sw, K.MULTINOMIAL, 0.0), np.log(4.0),
+                    rtol=1e-13)
