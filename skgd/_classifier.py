@@ -389,7 +389,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
                 )
             Y = proba[:, 1:] if classes_.shape[0] == 2 else proba
             return np.ascontiguousarray(Y, dtype=dtype), {"classes_": classes_}
-        check_classification_targets(y)
+        if not (y.ndim == 1 and y.dtype.kind in "biu"):
+            # 1-D integer or boolean labels are binary or multiclass whatever
+            # their values (type_of_target): its np.unique is skipped there
+            # (2.8 ms of a fit on 200,000 labels)
+            check_classification_targets(y)
         # y's own classes: none is unseen
         all_seen = reset and classes is None
         if reset:
