@@ -4,9 +4,10 @@ Runs scikit-learn's algorithm in skgd (``solver="sgd", batch_size=1``) and in
 ``SGDClassifier`` / ``SGDRegressor`` on the same data, in one process, with
 the same loss, L2 penalty, constant step, ``max_iter=5, tol=None`` and
 shuffling, and prints the per-epoch time of each (fit time / 5, the minimum
-of ``--repeat`` fits, skgd's and scikit-learn's timed in turn) and the ratio skgd / scikit-learn (< 1: skgd is
-faster). Numba compilation (or loading it from the on-disk cache) is timed
-apart, on tiny fits of every configuration, before any timed fit.
+of ``--repeat`` fits, skgd's and scikit-learn's timed in turn) and the ratio
+skgd / scikit-learn (< 1: skgd is faster). Numba compilation (or loading it
+from the on-disk cache) is timed apart, on tiny fits of every configuration,
+before any timed fit.
 
 Data: dense standard-normal ``rows x features`` float64, and CSR
 ``rows x 2**18`` with ``nnz`` non-zeros a row at random columns (the shape of

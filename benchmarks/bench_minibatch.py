@@ -102,9 +102,9 @@ def main():
     parser.add_argument("--mlp-rows", type=int, default=3_200,
                         help="rows MLPClassifier sees on sparse data (extrapolated)")
     parser.add_argument("--epochs", type=int, default=2)
-    # 9 fits each, in turn: with 3, one slow spell of the host moved the
-    # sparse Adam ratio between 1.34 and 1.70 from run to run; with 9,
-    # 1.29-1.41 (three runs)
+    # 9 fits each, in turn: with 3, slow spells of the host moved the sparse
+    # Adam ratio between 1.34 and 1.70 in three consecutive runs at one
+    # commit; with 9, 1.29-1.41 (b34a86c; see benchmarks/README.md)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--full", action="store_true",
                         help="the issue's sizes: 200,000 rows")

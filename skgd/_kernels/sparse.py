@@ -184,8 +184,8 @@ def _adam_in_place(flush, data, indices, indptr, Y, sw, order, start, stop, reco
     their own (a multiplication and a register each, and the loop's
     values spilled to the stack). Together with unsigned indices into the
     step tables (no test for negative indices) and the reference point's
-    test hoisted out of the loop: 0.171-0.183 -> 0.158-0.168 s an epoch
-    (CSR 200,000 x 2**18, mini-batch 32, alternated runs, six rounds)."""
+    test hoisted out of the loop: 0.172-0.183 -> 0.155-0.162 s a one-epoch
+    fit (CSR 200,000 x 2**18, mini-batch 32, alternated runs, six rounds)."""
     theta, grad, state = _record_views(records, n_slots)
     constants = adam_shrink_constants(hyper, t)
     has_frozen = frozen.shape[0] > 0
