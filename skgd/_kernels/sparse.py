@@ -296,9 +296,12 @@ def _run_epoch_sparse(update, data, indices, indptr, Y, sw, order, batch_size,
         raise ValueError("More than 2**31 - 1 mini-batches in an epoch: "
                          "use a larger batch_size.")
     last = zeros(d, np.int32)
+    # counted only as far as d: the rows' offsets are read in random order
     nnz = 0
     for pos in range(n):
         nnz += np.int64(indptr[order[pos] + 1]) - np.int64(indptr[order[pos]])
+        if nnz >= d:
+            break
     packed = nnz >= d
     records, theta_w, grad, state_w = _work_arrays(theta, state, packed)
     has_frozen = frozen.shape[0] > 0
